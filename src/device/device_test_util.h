@@ -1,0 +1,100 @@
+// Helpers for the device tests: temporary files and byte patterns.
+#ifndef MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
+#define MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
+
+#include <stdlib.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mdfs/device.h"
+
+namespace mdfs::device_test {
+
+// A file of `size_bytes` zero bytes made with mkstemp in `directory`;
+// removed on destruction.
+class TempFile {
+ public:
+  explicit TempFile(uint64_t size_bytes, const std::string& directory = "/tmp") {
+    std::string pattern = directory + "/mdfs-device-test-XXXXXX";
+    const int fd = mkstemp(pattern.data());
+    EXPECT_GE(fd, 0) << "mkstemp " << pattern;
+    if (fd >= 0) {
+      EXPECT_EQ(ftruncate(fd, static_cast<off_t>(size_bytes)), 0);
+      close(fd);
+    }
+    path_ = pattern;
+  }
+  ~TempFile() { unlink(path_.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A fresh directory under /tmp (mkdtemp), removed with its contents.
+class TempDirectory {
+ public:
+  TempDirectory() {
+    std::string pattern = "/tmp/mdfs-device-test-XXXXXX";
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDirectory() { std::filesystem::remove_all(path_); }
+  TempDirectory(const TempDirectory&) = delete;
+  TempDirectory& operator=(const TempDirectory&) = delete;
+
+  std::string Child(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline bool IsOnRamFileSystem(const std::string& path) {
+  struct statfs fs;
+  if (statfs(path.c_str(), &fs) != 0) return false;
+  const auto type = static_cast<unsigned long>(fs.f_type);
+  return type == TMPFS_MAGIC || type == RAMFS_MAGIC;
+}
+
+// `size` bytes that differ with `seed` and with position (never all zero).
+inline std::vector<std::byte> Pattern(size_t size, uint8_t seed) {
+  std::vector<std::byte> bytes(size);
+  for (size_t i = 0; i < size; ++i) {
+    bytes[i] = static_cast<std::byte>((i * 31 + seed * 7 + 1) % 251 + 1);
+  }
+  return bytes;
+}
+
+inline std::vector<std::byte> Filled(size_t size, uint8_t value) {
+  return std::vector<std::byte>(size, static_cast<std::byte>(value));
+}
+
+// The whole device; fails the test on a read error.
+inline std::vector<std::byte> ReadAll(Device& device) {
+  std::vector<std::byte> bytes(device.size_bytes());
+  const Status status = device.Read(0, bytes);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return bytes;
+}
+
+inline std::vector<std::byte> ReadRange(Device& device, uint64_t offset, size_t length) {
+  std::vector<std::byte> bytes(length);
+  const Status status = device.Read(offset, bytes);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return bytes;
+}
+
+}  // namespace mdfs::device_test
+
+#endif  // MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_

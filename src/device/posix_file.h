@@ -1,0 +1,61 @@
+// Internal helpers shared by the POSIX-backed devices (file, mapped, memory):
+// an owning file descriptor, errno -> Status, the range check every device
+// applies, and opening a device path the way FileDeviceOptions asks.
+#ifndef MDFS_SRC_DEVICE_POSIX_FILE_H_
+#define MDFS_SRC_DEVICE_POSIX_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mdfs/device.h"
+#include "mdfs/status.h"
+
+namespace mdfs::device_internal {
+
+// Owns a file descriptor; closes it on destruction. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  int Release();
+
+ private:
+  int fd_ = -1;
+};
+
+// "<operation> <path>: <strerror(error)>", with the Code that matches `error`
+// (ENOENT -> kNotFound, EROFS -> kReadOnly, ...; anything else kIoError).
+Status ErrnoStatus(std::string_view operation, std::string_view path, int error);
+
+// OK when [offset, offset + length) lies inside a device of `size` bytes
+// (overflow-safe); otherwise kInvalidArgument naming all three.
+Status CheckRange(std::string_view operation, uint64_t offset, uint64_t length, uint64_t size);
+
+enum class FileKind { kRegular, kBlock, kCharacter };
+
+struct OpenedFile {
+  UniqueFd fd;
+  FileKind kind = FileKind::kRegular;
+  uint64_t size_bytes = 0;
+  bool ram_backed = false;  // a regular file on tmpfs or ramfs
+};
+
+// Opens `path` per `options`: O_RDONLY when read_only, else O_RDWR; when
+// options.create and the path does not exist, creates it with
+// options.create_size bytes (an existing file is never truncated or resized).
+// Regular files and block devices are accepted; character devices only when
+// `allow_character` (device-dax), whose size comes from sysfs.
+Result<OpenedFile> OpenDevicePath(const std::string& path, const FileDeviceOptions& options,
+                                  bool allow_character);
+
+}  // namespace mdfs::device_internal
+
+#endif  // MDFS_SRC_DEVICE_POSIX_FILE_H_

@@ -1,0 +1,146 @@
+// Committing a Transaction: encode every metadata block it dirtied into a
+// journal image, commit the images atomically, and apply deferred frees.
+#include <map>
+
+#include "engine/engine.h"
+
+namespace mdfs {
+
+Status FileSystemImpl::WriteExtentChain(Inode& inode, Transaction& tx) {
+  uint64_t count = inode.map.extent_count();
+  uint64_t needed =
+      count <= format::kInlineExtents ? 0 : (count + format::kExtentsPerBlock - 1) / format::kExtentsPerBlock;
+  while (inode.extent_blocks.size() > needed) {
+    tx.Free(inode.extent_blocks.back(), 1);
+    inode.extent_blocks.pop_back();
+  }
+  while (inode.extent_blocks.size() < needed) {
+    uint64_t hint = inode.extent_blocks.empty() ? 0 : inode.extent_blocks.back() + 1;
+    BlockRun run = allocator_.AllocateRun(1, hint);
+    if (run.count == 0) {
+      return NoSpace("no free block for the extent map of inode " + std::to_string(inode.ino));
+    }
+    tx.RecordAllocation(run);
+    inode.extent_blocks.push_back(run.start);
+  }
+  return Status::Ok();
+}
+
+void FileSystemImpl::EncodeInodeBlock(uint64_t table_index, uint64_t sequence,
+                                      format::Block& out) const {
+  out.fill(std::byte{0});
+  for (uint64_t slot = 0; slot < format::kInodesPerBlock; ++slot) {
+    uint64_t ino = table_index * format::kInodesPerBlock + slot + 1;
+    if (ino >= inodes_.size()) break;
+    const Inode& inode = inodes_[ino];
+    format::InodeRecord record = inode.record;
+    record.extent_count = inode.map.extent_count();
+    record.inline_extents.clear();
+    record.extent_block = 0;
+    if (!inode.in_use()) {
+      record.extent_count = 0;
+    } else if (record.extent_count <= format::kInlineExtents) {
+      record.inline_extents = inode.map.ToRecords();
+    } else {
+      record.extent_block = inode.extent_blocks.front();
+    }
+    format::EncodeInode(record, std::span<std::byte, format::kInodeSize>(
+                                    out.data() + format::InodeByteOffset(ino), format::kInodeSize));
+  }
+  format::SealBlock(out, format::BlockKind::kInodeTable, superblock_.inode_table_start + table_index,
+                    sequence);
+}
+
+namespace {
+
+void EncodeExtentChain(const Inode& inode, uint64_t sequence,
+                       std::map<uint64_t, format::Block>& images) {
+  std::vector<format::ExtentRecord> records = inode.map.ToRecords();
+  for (size_t i = 0; i < inode.extent_blocks.size(); ++i) {
+    format::ExtentBlock eb;
+    size_t first = i * format::kExtentsPerBlock;
+    size_t last = std::min(records.size(), first + format::kExtentsPerBlock);
+    eb.extents.assign(records.begin() + first, records.begin() + last);
+    eb.next_block = i + 1 < inode.extent_blocks.size() ? inode.extent_blocks[i + 1] : 0;
+    format::EncodeExtentBlock(eb, inode.extent_blocks[i], sequence,
+                              images[inode.extent_blocks[i]]);
+  }
+}
+
+}  // namespace
+
+Status FileSystemImpl::Commit(Transaction& tx) {
+  if (tx.empty()) return Status::Ok();
+  uint64_t sequence = next_sequence_;
+  for (uint64_t ino : tx.extents_changed()) {
+    Inode& inode = tx.Modify(ino);
+    if (!inode.in_use()) continue;
+    Status status = WriteExtentChain(inode, tx);
+    if (!status.ok()) {
+      Abort(tx);
+      return status;
+    }
+  }
+  std::map<uint64_t, format::Block> images;
+  for (const auto& [ino, saved] : tx.saved()) {
+    const Inode& inode = inodes_[ino];
+    uint64_t table_index = format::InodeTableBlockIndex(ino);
+    EncodeInodeBlock(table_index, sequence, images[superblock_.inode_table_start + table_index]);
+    if (inode.in_use() && tx.extents_changed().count(ino)) EncodeExtentChain(inode, sequence, images);
+  }
+  for (const auto& [ino, block_index] : tx.dirty_directory_blocks()) {
+    const Inode& inode = inodes_[ino];
+    if (!inode.in_use() || block_index >= inode.directory->blocks().size()) continue;
+    uint64_t block_number = inode.directory->blocks()[block_index].device_block;
+    format::EncodeDirectoryBlock(inode.directory->BlockContents(block_index), block_number,
+                                 sequence, images[block_number]);
+  }
+  for (const BlockRun& run : tx.pending_frees()) {
+    allocator_.MarkFree(run.start, run.count);
+    // A block freed here must not be replayed over its next owner (journal J4).
+    for (uint64_t b = run.start; b < run.start + run.count; ++b) images.erase(b);
+  }
+  for (uint64_t index : allocator_.TakeDirty()) {
+    uint64_t block_number = superblock_.bitmap_start + index;
+    format::EncodeBitmapBlock(allocator_.BitmapBlockBytes(index), block_number, sequence,
+                              images[block_number]);
+  }
+  std::vector<BlockImage> list;
+  list.reserve(images.size());
+  for (auto& [block_number, data] : images) list.push_back(BlockImage{block_number, data});
+  if (list.size() > journal_.max_images()) {
+    // Nothing has been written: undo the frees and the whole transaction.
+    for (const BlockRun& run : tx.pending_frees()) allocator_.MarkUsed(run.start, run.count);
+    Abort(tx);
+    return NoSpace("the operation changes " + std::to_string(list.size()) +
+                   " metadata blocks; the journal holds at most " +
+                   std::to_string(journal_.max_images()));
+  }
+  Status status = journal_.Commit(sequence, list);
+  if (!status.ok()) {
+    // The device state is now either the old or the new one; only a
+    // remount (recovery) can tell which. Refuse everything until then.
+    shutdown_ = true;
+    shutdown_reason_ = "shut down after a failed metadata commit (" + status.ToString() +
+                       "); reopen the file system to recover";
+    return status;
+  }
+  ++next_sequence_;
+  for (const auto& [ino, saved] : tx.saved()) inode_time_dirty_[ino] = false;
+  return Status::Ok();
+}
+
+void FileSystemImpl::Abort(Transaction& tx) {
+  for (auto& [ino, saved] : tx.mutable_saved()) inodes_[ino] = std::move(saved);
+  for (const BlockRun& run : tx.allocated()) allocator_.MarkFree(run.start, run.count);
+}
+
+Status FileSystemImpl::Finish(Transaction& tx, Status status) {
+  if (!status.ok()) {
+    Abort(tx);
+    return status;
+  }
+  return Commit(tx);
+}
+
+}  // namespace mdfs

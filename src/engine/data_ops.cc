@@ -1,0 +1,161 @@
+// Read, write, fsync and the extent query.
+#include <algorithm>
+#include <cstring>
+
+#include "engine/engine.h"
+
+namespace mdfs {
+
+namespace {
+constexpr uint64_t kB = kBlockSize;
+uint64_t BlocksCeil(uint64_t bytes) { return (bytes + kB - 1) / kB; }
+}  // namespace
+
+Status FileSystemImpl::ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out) {
+  uint64_t end = offset + out.size();
+  for (const MapPiece& piece : inode.map.Pieces(offset / kB, BlocksCeil(end))) {
+    uint64_t piece_begin = std::max(offset, piece.file_block * kB);
+    uint64_t piece_end = std::min(end, (piece.file_block + piece.count) * kB);
+    std::span<std::byte> part = out.subspan(piece_begin - offset, piece_end - piece_begin);
+    if (!piece.mapped || piece.unwritten) {
+      std::fill(part.begin(), part.end(), std::byte{0});
+      continue;
+    }
+    uint64_t device_offset = piece.device_block * kB + (piece_begin - piece.file_block * kB);
+    MDFS_RETURN_IF_ERROR(device_->Read(device_offset, part));
+  }
+  return Status::Ok();
+}
+
+Result<size_t> FileSystemImpl::Read(InodeNumber ino, uint64_t offset, std::span<std::byte> out) {
+  std::shared_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckReadable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
+  uint64_t size = inode->record.size;
+  if (offset >= size || out.empty()) return size_t{0};
+  size_t length = static_cast<size_t>(std::min<uint64_t>(out.size(), size - offset));
+  MDFS_RETURN_IF_ERROR(ReadLocked(*inode, offset, out.first(length)));
+  return length;
+}
+
+// Writes `data` at `offset`: holes are allocated (unwritten first), then
+// every piece is written; unwritten blocks are filled whole (the data, zeros
+// around it) and only then marked written, so no block ever shows stale
+// bytes. REQUIRES: tx.Modify(inode.ino) was called.
+Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offset,
+                                   std::span<const std::byte> data, bool* changed_map) {
+  uint64_t end = offset + data.size();
+  uint64_t first_block = offset / kB;
+  uint64_t end_block = BlocksCeil(end);
+  uint64_t new_size = std::max(inode.record.size, end);
+  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, first_block, end_block, new_size).status());
+  bool converted = false;
+  for (const MapPiece& piece : inode.map.Pieces(first_block, end_block)) {
+    uint64_t piece_begin = piece.file_block * kB;
+    uint64_t piece_end = (piece.file_block + piece.count) * kB;
+    uint64_t data_begin = std::max(offset, piece_begin);
+    uint64_t data_end = std::min(end, piece_end);
+    std::span<const std::byte> part = data.subspan(data_begin - offset, data_end - data_begin);
+    if (!piece.unwritten) {
+      MDFS_RETURN_IF_ERROR(
+          device_->Write(piece.device_block * kB + (data_begin - piece_begin), part));
+      continue;
+    }
+    std::vector<std::byte> whole(piece_end - piece_begin, std::byte{0});
+    std::memcpy(whole.data() + (data_begin - piece_begin), part.data(), part.size());
+    MDFS_RETURN_IF_ERROR(device_->Write(piece.device_block * kB, whole));
+    inode.map.MarkWritten(piece.file_block, piece.file_block + piece.count);
+    converted = true;
+  }
+  if (converted) tx.MarkExtentsChanged(inode.ino);
+  if (changed_map) *changed_map = converted;
+  return Status::Ok();
+}
+
+Result<size_t> FileSystemImpl::Write(InodeNumber ino, uint64_t offset,
+                                     std::span<const std::byte> data) {
+  std::unique_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckWritable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
+  if (!inode->is_regular()) return InvalidArgument("inode " + std::to_string(ino) + " is not a regular file");
+  if (data.empty()) return size_t{0};
+  if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
+    return FileTooLarge("write ends past the maximum file size (16 TiB)");
+  }
+  uint64_t end = offset + data.size();
+  bool needs_transaction = end > inode->record.size;
+  for (const MapPiece& piece : inode->map.Pieces(offset / kB, BlocksCeil(end))) {
+    if (!piece.mapped || piece.unwritten) needs_transaction = true;
+  }
+  int64_t now = NowNs();
+  if (!needs_transaction) {
+    // A pure overwrite: no metadata changes but the times, which become
+    // durable with the next transaction or Fsync.
+    for (const MapPiece& piece : inode->map.Pieces(offset / kB, BlocksCeil(end))) {
+      uint64_t piece_begin = std::max(offset, piece.file_block * kB);
+      uint64_t piece_end = std::min(end, (piece.file_block + piece.count) * kB);
+      MDFS_RETURN_IF_ERROR(device_->Write(
+          piece.device_block * kB + (piece_begin - piece.file_block * kB),
+          data.subspan(piece_begin - offset, piece_end - piece_begin)));
+    }
+    inode->record.mtime_ns = inode->record.ctime_ns = now;
+    inode_time_dirty_[ino] = true;
+    return data.size();
+  }
+  Transaction tx(&inodes_);
+  Inode& target = tx.Modify(ino);
+  Status status = PrepareBlockMapChange(target, BlockMapChangeKind::kWriteAllocate, offset,
+                                        data.size());
+  if (status.ok() && offset > target.record.size) status = ZeroTailBeyondEof(target);
+  if (status.ok()) status = WritePieces(tx, target, offset, data, nullptr);
+  if (status.ok()) {
+    target.record.size = std::max(target.record.size, end);
+    target.record.mtime_ns = target.record.ctime_ns = now;
+  }
+  MDFS_RETURN_IF_ERROR(Finish(tx, status));
+  return data.size();
+}
+
+Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
+  std::unique_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckReadable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  (void)inode;
+  if (inode_time_dirty_[ino] && !read_only_) {
+    // The times changed by overwrites: one transaction (whose commit also
+    // flushes the data written before it).
+    Transaction tx(&inodes_);
+    tx.Modify(ino);
+    return Commit(tx);
+  }
+  Status status = device_->Flush();
+  if (!status.ok()) {
+    shutdown_ = true;
+    shutdown_reason_ = "shut down after a failed flush (" + status.ToString() + ")";
+  }
+  return status;
+}
+
+Result<std::vector<ExtentInfo>> FileSystemImpl::GetExtents(InodeNumber ino, uint64_t offset,
+                                                           uint64_t length) {
+  std::shared_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckReadable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  uint64_t end = length > kMaxFileSize * 2 ? kMaxFileSize * 2 : offset + length;
+  std::vector<ExtentInfo> result;
+  const auto& extents = inode->map.extents();
+  for (const MappedExtent& e : inode->map.Overlapping(offset / kB, BlocksCeil(end))) {
+    ExtentInfo info;
+    info.file_offset = e.file_block * kB;
+    info.device_offset = e.device_block * kB;
+    info.length = e.count * kB;
+    info.flags = e.unwritten ? kExtentUnwritten : 0;
+    if (!extents.empty() && e.file_block == extents.rbegin()->first) info.flags |= kExtentLast;
+    result.push_back(info);
+  }
+  return result;
+}
+
+}  // namespace mdfs

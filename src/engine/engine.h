@@ -1,0 +1,151 @@
+// FileSystemImpl: the engine behind include/mdfs/file_system.h.
+//
+// All metadata lives in memory while the file system is open (inodes,
+// extent maps, directories, the free-space bitmap); every change is made
+// in a Transaction and committed through the Journal before the operation
+// returns. Files of the implementation:
+//   engine_open.cc       Format, Open (recovery + load), StatFs
+//   commit.cc            Commit / Abort: encoding dirty metadata into journal images
+//   namespace_ops.cc     lookup, create, mkdir, symlink, link, unlink, rmdir, readdir
+//   rename.cc            rename with NOREPLACE / EXCHANGE
+//   data_ops.cc          read, write, fsync, extent query
+//   space_ops.cc         truncate, fallocate (all modes), block allocation
+//   attributes.cc        getattr, setattr
+//
+// Every change of a block map passes through PrepareBlockMapChange() first.
+#ifndef MDFS_SRC_ENGINE_ENGINE_H_
+#define MDFS_SRC_ENGINE_ENGINE_H_
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "engine/allocator.h"
+#include "engine/inode.h"
+#include "engine/transaction.h"
+#include "format/format.h"
+#include "journal/journal.h"
+#include "mdfs/file_system.h"
+
+namespace mdfs {
+
+class FileSystemImpl : public FileSystem {
+ public:
+  FileSystemImpl(Device* device, const format::Superblock& superblock, const OpenOptions& options);
+
+  // Mount-time work: recovery and loading every metadata structure.
+  Status Load();
+
+  Result<Attributes> Lookup(InodeNumber parent, std::string_view name) override;
+  Result<Attributes> LookupPath(std::string_view path) override;
+  Result<Attributes> Create(InodeNumber parent, std::string_view name, uint32_t mode, uint32_t uid,
+                            uint32_t gid) override;
+  Result<Attributes> Mkdir(InodeNumber parent, std::string_view name, uint32_t mode, uint32_t uid,
+                           uint32_t gid) override;
+  Result<Attributes> Symlink(InodeNumber parent, std::string_view name, std::string_view target,
+                             uint32_t uid, uint32_t gid) override;
+  Result<Attributes> Link(InodeNumber ino, InodeNumber new_parent,
+                          std::string_view new_name) override;
+  Status Unlink(InodeNumber parent, std::string_view name) override;
+  Status Rmdir(InodeNumber parent, std::string_view name) override;
+  Status Rename(InodeNumber parent, std::string_view name, InodeNumber new_parent,
+                std::string_view new_name, uint32_t flags) override;
+  Result<std::vector<DirectoryEntry>> ReadDirectory(InodeNumber ino) override;
+  Result<std::string> ReadLink(InodeNumber ino) override;
+  Result<Attributes> GetAttributes(InodeNumber ino) override;
+  Result<Attributes> SetAttributes(InodeNumber ino, const SetAttributesRequest& request) override;
+  Result<size_t> Read(InodeNumber ino, uint64_t offset, std::span<std::byte> out) override;
+  Result<size_t> Write(InodeNumber ino, uint64_t offset, std::span<const std::byte> data) override;
+  Status Truncate(InodeNumber ino, uint64_t size) override;
+  Status Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) override;
+  Status Fsync(InodeNumber ino, bool data_only) override;
+  Result<std::vector<ExtentInfo>> GetExtents(InodeNumber ino, uint64_t offset,
+                                             uint64_t length) override;
+  Result<FileSystemStats> StatFs() override;
+  void SetBlockMapListener(BlockMapListener* listener) override;
+  Device* device() override { return device_; }
+
+ private:
+  // ---- state checks (REQUIRE mu_ held)
+  Status CheckWritable() const;
+  Status CheckReadable() const;
+  Result<Inode*> GetInode(InodeNumber ino);
+  Result<Inode*> GetDirectory(InodeNumber ino);
+  Attributes ToAttributes(const Inode& inode) const;
+  int64_t NowNs() const { return clock_->NowRealtimeNs(); }
+
+  // ---- the one gate for block-map changes (REQUIRES mu_ held exclusively)
+  Status PrepareBlockMapChange(const Inode& inode, BlockMapChangeKind kind, uint64_t offset,
+                               uint64_t length);
+
+  // ---- transactions (commit.cc)
+  Status Commit(Transaction& tx);
+  void Abort(Transaction& tx);
+  // Commits `tx` if `status` is OK, else aborts it; returns the final status.
+  Status Finish(Transaction& tx, Status status);
+  Status WriteExtentChain(Inode& inode, Transaction& tx);
+  void EncodeInodeBlock(uint64_t table_index, uint64_t sequence, format::Block& out) const;
+
+  // ---- namespace helpers (namespace_ops.cc)
+  Result<uint64_t> AllocateInode(Transaction& tx);
+  Result<Inode*> NewInode(Transaction& tx, uint32_t mode, uint32_t uid, uint32_t gid);
+  Status AddEntry(Transaction& tx, uint64_t dir_ino, std::string_view name, uint64_t ino,
+                  uint8_t type);
+  void RemoveEntry(Transaction& tx, uint64_t dir_ino, std::string_view name);
+  // Drops one link of `ino`; frees the inode and its blocks at zero.
+  Status DropLink(Transaction& tx, uint64_t ino);
+  Status FreeInode(Transaction& tx, uint64_t ino);
+  Status CheckNewName(Inode* dir, std::string_view name);
+  bool IsAncestor(uint64_t ancestor, uint64_t ino) const;
+  Result<Attributes> MakeNode(InodeNumber parent, std::string_view name, uint32_t mode,
+                              uint32_t uid, uint32_t gid, std::string_view symlink_target);
+
+  // ---- space (space_ops.cc)
+  // Maps every hole of file blocks [begin, end) of `inode` as unwritten
+  // (reads as zeros); `new_size` picks the policy. Returns the new extents.
+  Result<std::vector<MappedExtent>> AllocateRange(Transaction& tx, Inode& inode, uint64_t begin,
+                                                  uint64_t end, uint64_t new_size);
+  Status FreeFileBlocks(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end);
+  // Makes the bytes between the current size and the end of its block read
+  // as zeros, before the size grows.
+  Status ZeroTailBeyondEof(Inode& inode);
+  // Replaces a written block by a fresh copy with [from, to) zeroed (byte
+  // offsets within the block): partial-block punch/zero, atomic via remap.
+  Status CopyOnWriteZero(Transaction& tx, Inode& inode, uint64_t file_block, uint32_t from,
+                         uint32_t to);
+  Status TruncateLocked(Transaction& tx, Inode& inode, uint64_t size);
+  Status PunchHole(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length);
+  Status ZeroRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length, bool keep_size);
+  Status CollapseRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length);
+  Status InsertRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length);
+  Status ZeroPartialBlocks(Transaction& tx, Inode& inode, uint64_t offset, uint64_t end);
+
+  // ---- data (data_ops.cc)
+  Status WritePieces(Transaction& tx, Inode& inode, uint64_t offset, std::span<const std::byte> data,
+                     bool* changed_map);
+  Status ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out);
+
+  Device* device_;
+  format::Superblock superblock_;
+  OpenOptions options_;
+  Clock* clock_;
+  Journal journal_;
+  Allocator allocator_;
+
+  mutable std::shared_mutex mu_;
+  std::vector<Inode> inodes_;           // index = inode number; [0] unused
+  std::vector<bool> inode_time_dirty_;  // mtime changed by an overwrite, not yet committed
+  uint64_t next_sequence_ = 1;
+  uint64_t inode_hint_ = 2;
+  bool read_only_ = false;
+  bool shutdown_ = false;
+  std::string shutdown_reason_;
+  BlockMapListener* listener_ = nullptr;
+};
+
+}  // namespace mdfs
+
+#endif  // MDFS_SRC_ENGINE_ENGINE_H_

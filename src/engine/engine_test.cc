@@ -1,0 +1,277 @@
+// Engine behaviour through the public API on a memory device.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "mdfs/file_system.h"
+
+namespace mdfs {
+namespace {
+
+std::span<const std::byte> Bytes(const std::string& s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto device = CreateMemoryDevice(64 << 20);
+    ASSERT_TRUE(device.ok()) << device.status().ToString();
+    device_ = std::move(device).value();
+    ASSERT_TRUE(FileSystem::Format(device_.get()).ok());
+    Reopen();
+  }
+  void Reopen() {
+    fs_.reset();
+    auto fs = FileSystem::Open(device_.get());
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    fs_ = std::move(fs).value();
+  }
+  std::string ReadAll(InodeNumber ino) {
+    auto attributes = fs_->GetAttributes(ino);
+    EXPECT_TRUE(attributes.ok());
+    std::string out(attributes->size, '\0');
+    auto n = fs_->Read(ino, 0, std::as_writable_bytes(std::span(out)));
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    out.resize(n.ok() ? *n : 0);
+    return out;
+  }
+
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<FileSystem> fs_;
+};
+
+TEST_F(EngineTest, CreateWriteReadSurvivesReopen) {
+  auto file = fs_->Create(kRootInode, "a", 0644);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("hello world")).ok());
+  EXPECT_EQ(ReadAll(file->ino), "hello world");
+  Reopen();
+  auto found = fs_->LookupPath("/a");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(ReadAll(found->ino), "hello world");
+}
+
+TEST_F(EngineTest, OverwriteThenFsyncSurvivesReopen) {
+  auto file = fs_->Create(kRootInode, "a", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(10000, 'x'))).ok());
+  ASSERT_TRUE(fs_->Write(file->ino, 5000, Bytes("yy")).ok());
+  ASSERT_TRUE(fs_->Fsync(file->ino).ok());
+  Reopen();
+  std::string expected(10000, 'x');
+  expected.replace(5000, 2, "yy");
+  EXPECT_EQ(ReadAll(file->ino), expected);
+}
+
+TEST_F(EngineTest, SparseWriteReadsZerosInGap) {
+  auto file = fs_->Create(kRootInode, "s", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("ab")).ok());
+  ASSERT_TRUE(fs_->Write(file->ino, 3 << 20, Bytes("cd")).ok());
+  std::string content = ReadAll(file->ino);
+  ASSERT_EQ(content.size(), (3u << 20) + 2);
+  EXPECT_EQ(content.substr(0, 2), "ab");
+  EXPECT_EQ(content.substr(2, 100), std::string(100, '\0'));
+  EXPECT_EQ(content.substr(3 << 20), "cd");
+}
+
+TEST_F(EngineTest, LargeFileGetsAlignedChunks) {
+  auto file = fs_->Create(kRootInode, "big", 0644);
+  std::string data(4 << 20, 'z');
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(data)).ok());
+  auto extents = fs_->GetExtents(file->ino);
+  ASSERT_TRUE(extents.ok());
+  ASSERT_FALSE(extents->empty());
+  for (const ExtentInfo& e : *extents) {
+    EXPECT_EQ(e.device_offset % (2 << 20), 0u) << "extent at file offset " << e.file_offset;
+    EXPECT_EQ(e.file_offset % (2 << 20), 0u);
+  }
+}
+
+TEST_F(EngineTest, SmallFileUsesFourKibBlocks) {
+  auto file = fs_->Create(kRootInode, "small", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(5000, 'q'))).ok());
+  auto attributes = fs_->GetAttributes(file->ino);
+  EXPECT_EQ(attributes->allocated_blocks, 2u);
+}
+
+TEST_F(EngineTest, NamespaceErrorsArePosix) {
+  EXPECT_EQ(fs_->Lookup(kRootInode, "missing").status().code(), Code::kNotFound);
+  ASSERT_TRUE(fs_->Mkdir(kRootInode, "d", 0755).ok());
+  EXPECT_EQ(fs_->Mkdir(kRootInode, "d", 0755).status().code(), Code::kExists);
+  EXPECT_EQ(fs_->Create(kRootInode, std::string(256, 'n'), 0644).status().code(),
+            Code::kNameTooLong);
+  auto d = fs_->LookupPath("/d");
+  ASSERT_TRUE(fs_->Create(d->ino, "f", 0644).ok());
+  EXPECT_EQ(fs_->Rmdir(kRootInode, "d").code(), Code::kNotEmpty);
+  EXPECT_EQ(fs_->Unlink(kRootInode, "d").code(), Code::kIsDirectory);
+  auto f = fs_->LookupPath("/d/f");
+  EXPECT_EQ(fs_->Create(f->ino, "x", 0644).status().code(), Code::kNotDirectory);
+  EXPECT_EQ(fs_->Rename(kRootInode, "d", d->ino, "inside").code(), Code::kInvalidArgument);
+}
+
+TEST_F(EngineTest, ManyEntriesGrowDirectoryAndSurviveReopen) {
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(fs_->Create(kRootInode, "file-with-a-longish-name-" + std::to_string(i), 0644).ok());
+  }
+  Reopen();
+  auto entries = fs_->ReadDirectory(kRootInode);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 600u);
+  for (int i = 0; i < 600; i += 2) {
+    ASSERT_TRUE(fs_->Unlink(kRootInode, "file-with-a-longish-name-" + std::to_string(i)).ok());
+  }
+  Reopen();
+  EXPECT_EQ(fs_->ReadDirectory(kRootInode)->size(), 300u);
+}
+
+TEST_F(EngineTest, FragmentedFileSpillsToExtentBlocks) {
+  auto file = fs_->Create(kRootInode, "frag", 0644);
+  // Every other block written: 400 separate extents once holes are punched.
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(800 * 4096, 'f'))).ok());
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocatePunchHole | kFallocateKeepSize,
+                               uint64_t(2 * i + 1) * 4096, 4096)
+                    .ok());
+  }
+  EXPECT_GE(fs_->GetExtents(file->ino)->size(), 400u);
+  Reopen();
+  std::string content = ReadAll(file->ino);
+  ASSERT_EQ(content.size(), 800u * 4096);
+  EXPECT_EQ(content[0], 'f');
+  EXPECT_EQ(content[4096], '\0');
+  EXPECT_EQ(content[2 * 4096], 'f');
+  // Collapse them back out (the last hole ends at EOF, which Linux refuses).
+  EXPECT_EQ(fs_->Fallocate(file->ino, kFallocateCollapseRange, 799 * 4096, 4096).code(),
+            Code::kInvalidArgument);
+  for (int i = 398; i >= 0; --i) {
+    Status s = fs_->Fallocate(file->ino, kFallocateCollapseRange, uint64_t(2 * i + 1) * 4096, 4096);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.ToString();
+  }
+  ASSERT_TRUE(fs_->Truncate(file->ino, 400 * 4096).ok());
+  Reopen();
+  EXPECT_EQ(ReadAll(file->ino), std::string(400 * 4096, 'f'));
+}
+
+TEST_F(EngineTest, FallocateModes) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  InodeNumber ino = file->ino;
+  ASSERT_TRUE(fs_->Write(ino, 0, Bytes(std::string(3 * 4096, 'a'))).ok());
+  ASSERT_TRUE(fs_->Fallocate(ino, kFallocateZeroRange, 100, 200).ok());
+  std::string expected(3 * 4096, 'a');
+  expected.replace(100, 200, std::string(200, '\0'));
+  EXPECT_EQ(ReadAll(ino), expected);
+  ASSERT_TRUE(fs_->Fallocate(ino, kFallocateInsertRange, 4096, 4096).ok());
+  expected.insert(4096, std::string(4096, '\0'));
+  EXPECT_EQ(ReadAll(ino), expected);
+  ASSERT_TRUE(fs_->Fallocate(ino, kFallocateKeepSize, 0, 1 << 20).ok());
+  EXPECT_EQ(fs_->GetAttributes(ino)->size, expected.size());
+  ASSERT_TRUE(fs_->Fallocate(ino, 0, 0, 1 << 20).ok());
+  expected.resize(1 << 20, '\0');
+  EXPECT_EQ(ReadAll(ino), expected);
+  EXPECT_EQ(fs_->Fallocate(ino, kFallocatePunchHole, 0, 10).code(), Code::kNotSupported);
+  EXPECT_EQ(fs_->Fallocate(ino, kFallocateCollapseRange, 1, 4096).code(), Code::kInvalidArgument);
+  EXPECT_EQ(fs_->Fallocate(ino, kFallocateCollapseRange, 0, 1 << 20).code(), Code::kInvalidArgument);
+  EXPECT_EQ(fs_->Fallocate(ino, 0, 0, 0).code(), Code::kInvalidArgument);
+  EXPECT_EQ(fs_->Fallocate(kRootInode, 0, 0, 10).code(), Code::kIsDirectory);
+  Reopen();
+  EXPECT_EQ(ReadAll(ino), expected);
+}
+
+TEST_F(EngineTest, TruncateDownThenUpReadsZeros) {
+  auto file = fs_->Create(kRootInode, "t", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(5000, 'x'))).ok());
+  ASSERT_TRUE(fs_->Truncate(file->ino, 10).ok());
+  ASSERT_TRUE(fs_->Truncate(file->ino, 6000).ok());
+  std::string expected(6000, '\0');
+  expected.replace(0, 10, std::string(10, 'x'));
+  EXPECT_EQ(ReadAll(file->ino), expected);
+  ASSERT_TRUE(fs_->Write(file->ino, 7000, Bytes("z")).ok());
+  expected.resize(7000, '\0');
+  expected += "z";
+  EXPECT_EQ(ReadAll(file->ino), expected);
+}
+
+TEST_F(EngineTest, RenameExchangeAndReplace) {
+  auto a = fs_->Create(kRootInode, "a", 0644);
+  auto b = fs_->Mkdir(kRootInode, "b", 0755);
+  ASSERT_TRUE(fs_->Rename(kRootInode, "a", kRootInode, "b", kRenameExchange).ok());
+  EXPECT_EQ(fs_->LookupPath("/a")->ino, b->ino);
+  EXPECT_EQ(fs_->LookupPath("/b")->ino, a->ino);
+  auto c = fs_->Create(kRootInode, "c", 0644);
+  EXPECT_EQ(fs_->Rename(kRootInode, "c", kRootInode, "b", kRenameNoReplace).code(), Code::kExists);
+  ASSERT_TRUE(fs_->Rename(kRootInode, "c", kRootInode, "b").ok());
+  EXPECT_EQ(fs_->LookupPath("/b")->ino, c->ino);
+  EXPECT_EQ(fs_->GetAttributes(a->ino).status().code(), Code::kNotFound);
+  Reopen();
+  EXPECT_EQ(fs_->LookupPath("/b")->ino, c->ino);
+  EXPECT_EQ(fs_->LookupPath("/a")->ino, b->ino);
+}
+
+TEST_F(EngineTest, SymlinkAndHardLink) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Link(file->ino, kRootInode, "g").ok());
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->nlink, 2u);
+  auto link = fs_->Symlink(kRootInode, "l", "/some/target");
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  Reopen();
+  EXPECT_EQ(*fs_->ReadLink(link->ino), "/some/target");
+  ASSERT_TRUE(fs_->Unlink(kRootInode, "f").ok());
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->nlink, 1u);
+}
+
+TEST_F(EngineTest, FullDeviceFailsWriteWithoutChangingAnything) {
+  auto file = fs_->Create(kRootInode, "fill", 0644);
+  auto stats = fs_->StatFs();
+  std::string too_big((stats->free_blocks + 10) * 4096, 'x');
+  EXPECT_EQ(fs_->Write(file->ino, 0, Bytes(too_big)).status().code(), Code::kNoSpace);
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 0u);
+  EXPECT_EQ(fs_->StatFs()->free_blocks, stats->free_blocks);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("still works")).ok());
+}
+
+class RecordingListener : public BlockMapListener {
+ public:
+  Status BeforeBlockMapChange(const BlockMapChange& change) override {
+    changes.push_back(change);
+    return refuse ? Status(Code::kWouldBlock, "layout held") : Status::Ok();
+  }
+  std::vector<BlockMapChange> changes;
+  bool refuse = false;
+};
+
+TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
+  RecordingListener listener;
+  fs_->SetBlockMapListener(&listener);
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'a'))).ok());
+  ASSERT_EQ(listener.changes.size(), 1u);
+  EXPECT_EQ(listener.changes[0].kind, BlockMapChangeKind::kWriteAllocate);
+  ASSERT_TRUE(fs_->Write(file->ino, 10, Bytes("b")).ok());  // overwrite: no change
+  EXPECT_EQ(listener.changes.size(), 1u);
+  ASSERT_TRUE(fs_->Truncate(file->ino, 100).ok());
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocatePunchHole | kFallocateKeepSize, 0, 10).ok());
+  ASSERT_EQ(listener.changes.size(), 3u);
+  EXPECT_EQ(listener.changes[1].kind, BlockMapChangeKind::kTruncate);
+  EXPECT_EQ(listener.changes[1].offset, 100u);
+  EXPECT_EQ(listener.changes[2].kind, BlockMapChangeKind::kPunchHole);
+  listener.refuse = true;
+  EXPECT_EQ(fs_->Truncate(file->ino, 0).code(), Code::kWouldBlock);
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 100u);
+  EXPECT_EQ(fs_->Unlink(kRootInode, "f").code(), Code::kWouldBlock);
+  EXPECT_TRUE(fs_->Lookup(kRootInode, "f").ok()) << "a refused unlink must leave the entry";
+  fs_->SetBlockMapListener(nullptr);
+}
+
+TEST_F(EngineTest, ReadOnlyOpenRefusesChanges) {
+  fs_.reset();
+  OpenOptions options;
+  options.read_only = true;
+  auto fs = FileSystem::Open(device_.get(), options);
+  ASSERT_TRUE(fs.ok());
+  EXPECT_EQ((*fs)->Create(kRootInode, "x", 0644).status().code(), Code::kReadOnly);
+}
+
+}  // namespace
+}  // namespace mdfs

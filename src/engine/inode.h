@@ -1,0 +1,34 @@
+// An inode in memory: the decoded record plus its extent map, the blocks
+// that hold the map on the device, and (directories) the entries.
+#ifndef MDFS_SRC_ENGINE_INODE_H_
+#define MDFS_SRC_ENGINE_INODE_H_
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/directory.h"
+#include "engine/extent_map.h"
+#include "format/format.h"
+
+namespace mdfs {
+
+struct Inode {
+  uint64_t ino = 0;
+  format::InodeRecord record;        // extent fields are derived at encode time
+  ExtentMap map;
+  std::vector<uint64_t> extent_blocks;  // the on-device chain holding `map`, when > 6 extents
+  std::shared_ptr<Directory> directory;  // directories only (copy-on-write across transactions)
+
+  bool in_use() const { return record.mode != 0; }
+  bool is_directory() const { return S_ISDIR(record.mode); }
+  bool is_regular() const { return S_ISREG(record.mode); }
+  bool is_symlink() const { return S_ISLNK(record.mode); }
+  uint8_t type_code() const { return static_cast<uint8_t>((record.mode & S_IFMT) >> 12); }
+};
+
+}  // namespace mdfs
+
+#endif  // MDFS_SRC_ENGINE_INODE_H_

@@ -1,0 +1,300 @@
+// Block allocation for files, truncate, and every fallocate mode.
+#include <algorithm>
+#include <cstring>
+
+#include "engine/engine.h"
+
+namespace mdfs {
+
+namespace {
+constexpr uint64_t kB = kBlockSize;
+constexpr uint64_t kMaxFileBlocks = kMaxFileSize / kBlockSize;
+uint64_t BlocksCeil(uint64_t bytes) { return (bytes + kB - 1) / kB; }
+
+// The device block after the extent that ends at or before `file_block`:
+// where the file would continue contiguously.
+uint64_t ContinuationHint(const ExtentMap& map, uint64_t file_block) {
+  const auto& extents = map.extents();
+  auto it = extents.upper_bound(file_block);
+  if (it == extents.begin()) return 0;
+  const MappedExtent& previous = std::prev(it)->second;
+  return previous.device_block + (file_block - previous.file_block);
+}
+}  // namespace
+
+Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx, Inode& inode,
+                                                                uint64_t begin, uint64_t end,
+                                                                uint64_t new_size) {
+  // Large files get whole 2 MiB-aligned chunks so they can be mapped with
+  // 2 MiB pages; small files get 4 KiB blocks (doc/format.md, "allocation").
+  bool large = new_size >= kBlocksPerChunk * kB;
+  std::vector<MappedExtent> added;
+  for (const MapPiece& hole : inode.map.Pieces(begin, end)) {
+    if (hole.mapped) continue;
+    uint64_t cursor = hole.file_block;
+    uint64_t hole_end = hole.file_block + hole.count;
+    while (cursor < hole_end) {
+      uint64_t hint = ContinuationHint(inode.map, cursor);
+      uint64_t chunk_begin = cursor - cursor % kBlocksPerChunk;
+      uint64_t chunk_end = chunk_begin + kBlocksPerChunk;
+      if (large && chunk_end <= kMaxFileBlocks &&
+          inode.map.Overlapping(chunk_begin, chunk_end).empty()) {
+        BlockRun run = allocator_.AllocateAlignedChunk(hint);
+        if (run.count != 0) {
+          tx.RecordAllocation(run);
+          MappedExtent extent{chunk_begin, run.start, run.count, true};
+          inode.map.Insert(extent);
+          added.push_back(extent);
+          cursor = chunk_end;
+          continue;
+        }
+      }
+      BlockRun run = allocator_.AllocateRun(hole_end - cursor, hint);
+      if (run.count == 0) {
+        return NoSpace("no free blocks (needed " + std::to_string(hole_end - cursor) +
+                       " more for inode " + std::to_string(inode.ino) + ")");
+      }
+      tx.RecordAllocation(run);
+      MappedExtent extent{cursor, run.start, run.count, true};
+      inode.map.Insert(extent);
+      added.push_back(extent);
+      cursor += run.count;
+    }
+  }
+  if (!added.empty()) tx.MarkExtentsChanged(inode.ino);
+  return added;
+}
+
+Status FileSystemImpl::FreeFileBlocks(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end) {
+  std::vector<MappedExtent> removed = inode.map.Remove(begin, end);
+  for (const MappedExtent& e : removed) tx.Free(e.device_block, e.count);
+  if (!removed.empty()) tx.MarkExtentsChanged(inode.ino);
+  return Status::Ok();
+}
+
+Status FileSystemImpl::ZeroTailBeyondEof(Inode& inode) {
+  uint64_t size = inode.record.size;
+  if (size % kB == 0) return Status::Ok();
+  std::vector<MapPiece> pieces = inode.map.Pieces(size / kB, size / kB + 1);
+  if (pieces.empty() || !pieces[0].mapped || pieces[0].unwritten) return Status::Ok();
+  std::vector<std::byte> zeros(kB - size % kB, std::byte{0});
+  // Beyond EOF: invisible until the size grows in the same transaction.
+  return device_->Write(pieces[0].device_block * kB + size % kB, zeros);
+}
+
+Status FileSystemImpl::CopyOnWriteZero(Transaction& tx, Inode& inode, uint64_t file_block,
+                                       uint32_t from, uint32_t to) {
+  std::vector<MapPiece> pieces = inode.map.Pieces(file_block, file_block + 1);
+  if (pieces.empty() || !pieces[0].mapped || pieces[0].unwritten) return Status::Ok();
+  uint64_t old_block = pieces[0].device_block;
+  std::vector<std::byte> block(kB);
+  MDFS_RETURN_IF_ERROR(device_->Read(old_block * kB, block));
+  std::fill(block.begin() + from, block.begin() + to, std::byte{0});
+  BlockRun run = allocator_.AllocateRun(1, old_block + 1);
+  if (run.count == 0) {
+    // No block to copy into: zero in place. The one non-atomic case
+    // (doc/durability.md): a crash before the commit may leave these
+    // bytes zeroed while the rest of the operation did not happen.
+    return device_->Write(old_block * kB + from, std::span(block).subspan(from, to - from));
+  }
+  tx.RecordAllocation(run);
+  MDFS_RETURN_IF_ERROR(device_->Write(run.start * kB, block));
+  MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, file_block, file_block + 1));
+  inode.map.Insert(MappedExtent{file_block, run.start, 1, false});
+  tx.MarkExtentsChanged(inode.ino);
+  return Status::Ok();
+}
+
+// Zeroes the partial blocks at the edges of [offset, end).
+Status FileSystemImpl::ZeroPartialBlocks(Transaction& tx, Inode& inode, uint64_t offset,
+                                         uint64_t end) {
+  uint64_t head = offset / kB;
+  uint64_t tail = end / kB;
+  if (head == tail) {
+    if (offset % kB != end % kB) {
+      MDFS_RETURN_IF_ERROR(CopyOnWriteZero(tx, inode, head, offset % kB, end % kB));
+    }
+    return Status::Ok();
+  }
+  if (offset % kB != 0) MDFS_RETURN_IF_ERROR(CopyOnWriteZero(tx, inode, head, offset % kB, kB));
+  if (end % kB != 0) MDFS_RETURN_IF_ERROR(CopyOnWriteZero(tx, inode, tail, 0, end % kB));
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ truncate
+
+Status FileSystemImpl::TruncateLocked(Transaction& tx, Inode& inode, uint64_t size) {
+  if (inode.is_directory()) return IsDirectory("inode " + std::to_string(inode.ino));
+  if (!inode.is_regular()) return InvalidArgument("inode " + std::to_string(inode.ino) + " is not a regular file");
+  if (size > kMaxFileSize) return FileTooLarge("size " + std::to_string(size) + " exceeds 16 TiB");
+  uint64_t old_size = inode.record.size;
+  if (size != old_size) {
+    uint64_t low = std::min(size, old_size);
+    MDFS_RETURN_IF_ERROR(PrepareBlockMapChange(inode, BlockMapChangeKind::kTruncate, low,
+                                               UINT64_MAX - low));
+  }
+  if (size < old_size) {
+    // Everything past the new last block goes, preallocated blocks included.
+    MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, BlocksCeil(size), kMaxFileBlocks + 1));
+  } else if (size > old_size) {
+    MDFS_RETURN_IF_ERROR(ZeroTailBeyondEof(inode));
+  }
+  inode.record.size = size;
+  inode.record.mtime_ns = inode.record.ctime_ns = NowNs();
+  return Status::Ok();
+}
+
+Status FileSystemImpl::Truncate(InodeNumber ino, uint64_t size) {
+  std::unique_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckWritable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  (void)inode;
+  Transaction tx(&inodes_);
+  Inode& target = tx.Modify(ino);
+  return Finish(tx, TruncateLocked(tx, target, size));
+}
+
+// ----------------------------------------------------------------- fallocate
+
+namespace {
+
+// The checks of Linux's vfs_fallocate(), in its order.
+Status ValidateFallocateMode(uint32_t mode, uint64_t offset, uint64_t length) {
+  constexpr uint32_t kKnown = kFallocateKeepSize | kFallocatePunchHole | kFallocateCollapseRange |
+                              kFallocateZeroRange | kFallocateInsertRange;
+  if (length == 0 || offset > static_cast<uint64_t>(INT64_MAX) ||
+      length > static_cast<uint64_t>(INT64_MAX)) {
+    return InvalidArgument("fallocate offset/length out of range (length must be > 0)");
+  }
+  if (mode & ~kKnown) return NotSupported("unknown fallocate mode bits");
+  if ((mode & kFallocatePunchHole) && (mode & kFallocateZeroRange)) {
+    return NotSupported("PUNCH_HOLE and ZERO_RANGE together");
+  }
+  if ((mode & kFallocatePunchHole) && !(mode & kFallocateKeepSize)) {
+    return NotSupported("PUNCH_HOLE requires KEEP_SIZE");
+  }
+  if ((mode & kFallocateCollapseRange) && mode != kFallocateCollapseRange) {
+    return InvalidArgument("COLLAPSE_RANGE cannot be combined with other modes");
+  }
+  if ((mode & kFallocateInsertRange) && mode != kFallocateInsertRange) {
+    return InvalidArgument("INSERT_RANGE cannot be combined with other modes");
+  }
+  return Status::Ok();
+}
+
+BlockMapChangeKind KindOf(uint32_t mode) {
+  if (mode & kFallocatePunchHole) return BlockMapChangeKind::kPunchHole;
+  if (mode & kFallocateZeroRange) return BlockMapChangeKind::kZeroRange;
+  if (mode & kFallocateCollapseRange) return BlockMapChangeKind::kCollapseRange;
+  if (mode & kFallocateInsertRange) return BlockMapChangeKind::kInsertRange;
+  return BlockMapChangeKind::kFallocate;
+}
+
+}  // namespace
+
+Status FileSystemImpl::PunchHole(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length) {
+  uint64_t end = offset + length;
+  uint64_t full_begin = BlocksCeil(offset);
+  uint64_t full_end = end / kB;
+  if (full_begin < full_end) MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, full_begin, full_end));
+  return ZeroPartialBlocks(tx, inode, offset, end);
+}
+
+Status FileSystemImpl::ZeroRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length,
+                                 bool keep_size) {
+  uint64_t end = offset + length;
+  uint64_t new_size = keep_size ? inode.record.size : std::max(inode.record.size, end);
+  if (!keep_size && end > inode.record.size) MDFS_RETURN_IF_ERROR(ZeroTailBeyondEof(inode));
+  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, offset / kB, BlocksCeil(end), new_size).status());
+  uint64_t full_begin = BlocksCeil(offset);
+  uint64_t full_end = end / kB;
+  if (full_begin < full_end) {
+    // Whole blocks read as zeros once marked unwritten; no data is written.
+    inode.map.MarkUnwritten(full_begin, full_end);
+    tx.MarkExtentsChanged(inode.ino);
+  }
+  MDFS_RETURN_IF_ERROR(ZeroPartialBlocks(tx, inode, offset, end));
+  inode.record.size = new_size;
+  return Status::Ok();
+}
+
+Status FileSystemImpl::CollapseRange(Transaction& tx, Inode& inode, uint64_t offset,
+                                     uint64_t length) {
+  uint64_t first = offset / kB;
+  uint64_t count = length / kB;
+  MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, first, first + count));
+  inode.map.ShiftDown(first + count, count);
+  tx.MarkExtentsChanged(inode.ino);
+  inode.record.size -= length;
+  return Status::Ok();
+}
+
+Status FileSystemImpl::InsertRange(Transaction& tx, Inode& inode, uint64_t offset,
+                                   uint64_t length) {
+  uint64_t first = offset / kB;
+  uint64_t count = length / kB;
+  const auto& extents = inode.map.extents();
+  if (!extents.empty() && extents.rbegin()->second.file_end() + count > kMaxFileBlocks) {
+    return FileTooLarge("insert would move blocks past the maximum file size");
+  }
+  inode.map.SplitAt(first);
+  inode.map.ShiftUp(first, count);
+  tx.MarkExtentsChanged(inode.ino);
+  inode.record.size += length;
+  return Status::Ok();
+}
+
+Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) {
+  std::unique_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(ValidateFallocateMode(mode, offset, length));
+  MDFS_RETURN_IF_ERROR(CheckWritable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  if (inode->record.flags & kInodeFlagSealed) {
+    return TextFileBusy("inode " + std::to_string(ino) + " has a sealed block map");
+  }
+  if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
+  if (!inode->is_regular()) return Status(Code::kNoDevice, "fallocate on a non-regular file");
+  if (offset + length > kMaxFileSize) return FileTooLarge("range ends past 16 TiB");
+  uint64_t size = inode->record.size;
+  bool shifts = mode & (kFallocateCollapseRange | kFallocateInsertRange);
+  if (shifts && (offset % kB != 0 || length % kB != 0)) {
+    return InvalidArgument("COLLAPSE/INSERT_RANGE offset and length must be multiples of 4096");
+  }
+  if ((mode & kFallocateCollapseRange) && offset + length >= size) {
+    return InvalidArgument("COLLAPSE_RANGE must end before the end of the file");
+  }
+  if ((mode & kFallocateInsertRange) && offset >= size) {
+    return InvalidArgument("INSERT_RANGE must start before the end of the file");
+  }
+  if ((mode & kFallocateInsertRange) && length > kMaxFileSize - size) {
+    return FileTooLarge("INSERT_RANGE would grow the file past 16 TiB");
+  }
+  Transaction tx(&inodes_);
+  Inode& target = tx.Modify(ino);
+  uint64_t change_length = shifts ? UINT64_MAX - offset : length;
+  Status status = PrepareBlockMapChange(target, KindOf(mode), offset, change_length);
+  bool keep_size = mode & kFallocateKeepSize;
+  if (status.ok()) {
+    if (mode & kFallocatePunchHole) {
+      status = PunchHole(tx, target, offset, length);
+    } else if (mode & kFallocateZeroRange) {
+      status = ZeroRange(tx, target, offset, length, keep_size);
+    } else if (mode & kFallocateCollapseRange) {
+      status = CollapseRange(tx, target, offset, length);
+    } else if (mode & kFallocateInsertRange) {
+      status = InsertRange(tx, target, offset, length);
+    } else {
+      uint64_t end = offset + length;
+      uint64_t new_size = keep_size ? size : std::max(size, end);
+      if (new_size > size) status = ZeroTailBeyondEof(target);
+      if (status.ok()) {
+        status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size).status();
+      }
+      if (status.ok()) target.record.size = new_size;
+    }
+  }
+  if (status.ok()) target.record.ctime_ns = target.record.mtime_ns = NowNs();
+  return Finish(tx, status);
+}
+
+}  // namespace mdfs

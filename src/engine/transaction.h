@@ -1,0 +1,66 @@
+// One atomic metadata change, built in memory and committed through the
+// journal (engine/commit.cc).
+//
+// Lifecycle:
+//   Begin (constructor) -> Modify/Allocate/Free ... -> Engine::Commit  (durable, applied)
+//                                                   -> Engine::Abort   (in-memory state restored)
+// Before an inode is first changed, Modify() saves a copy of it; Abort puts
+// the copies back and returns the blocks the transaction allocated. Blocks
+// the transaction frees stay in use until it commits, so nothing it frees
+// can be handed out (and written) before the free is durable.
+//
+// Thread-safety: none; lives under the engine's exclusive lock.
+#ifndef MDFS_SRC_ENGINE_TRANSACTION_H_
+#define MDFS_SRC_ENGINE_TRANSACTION_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "engine/allocator.h"
+#include "engine/inode.h"
+
+namespace mdfs {
+
+class Transaction {
+ public:
+  explicit Transaction(std::vector<Inode>* inodes) : inodes_(inodes) {}
+
+  // The inode, saved for rollback on first use and marked for encoding.
+  Inode& Modify(uint64_t ino);
+  // The inode's directory, copied on first change in this transaction
+  // (the saved inode keeps the old copy). REQUIRES: Modify(ino) was called.
+  Directory& ModifyDirectory(uint64_t ino);
+  void MarkDirectoryBlockDirty(uint64_t ino, size_t block_index);
+  // The extent map changed: re-encode its chain at commit.
+  void MarkExtentsChanged(uint64_t ino) { extents_changed_.insert(ino); }
+
+  void RecordAllocation(BlockRun run) { allocated_.push_back(run); }
+  void Free(uint64_t start, uint64_t count) { pending_frees_.push_back({start, count}); }
+
+  bool empty() const { return saved_.empty() && allocated_.empty() && pending_frees_.empty(); }
+
+  const std::map<uint64_t, Inode>& saved() const { return saved_; }
+  const std::set<std::pair<uint64_t, size_t>>& dirty_directory_blocks() const {
+    return dirty_directory_blocks_;
+  }
+  const std::set<uint64_t>& extents_changed() const { return extents_changed_; }
+  const std::vector<BlockRun>& allocated() const { return allocated_; }
+  const std::vector<BlockRun>& pending_frees() const { return pending_frees_; }
+  std::map<uint64_t, Inode>& mutable_saved() { return saved_; }
+
+ private:
+  std::vector<Inode>* inodes_;
+  std::map<uint64_t, Inode> saved_;  // ino -> the inode as it was before this transaction
+  std::set<uint64_t> copied_directories_;
+  std::set<std::pair<uint64_t, size_t>> dirty_directory_blocks_;
+  std::set<uint64_t> extents_changed_;
+  std::vector<BlockRun> allocated_;
+  std::vector<BlockRun> pending_frees_;
+};
+
+}  // namespace mdfs
+
+#endif  // MDFS_SRC_ENGINE_TRANSACTION_H_

@@ -72,11 +72,16 @@ CacheFlushInstruction BestCacheFlushInstruction() {
 
 const char* CacheFlushInstructionName(CacheFlushInstruction instruction) {
   switch (instruction) {
-    case CacheFlushInstruction::kClwb: return "clwb";
-    case CacheFlushInstruction::kClflushopt: return "clflushopt";
-    case CacheFlushInstruction::kClflush: return "clflush";
-    case CacheFlushInstruction::kDcCvac: return "dc cvac";
-    case CacheFlushInstruction::kNone: return "none";
+    case CacheFlushInstruction::kClwb:
+      return "clwb";
+    case CacheFlushInstruction::kClflushopt:
+      return "clflushopt";
+    case CacheFlushInstruction::kClflush:
+      return "clflush";
+    case CacheFlushInstruction::kDcCvac:
+      return "dc cvac";
+    case CacheFlushInstruction::kNone:
+      return "none";
   }
   return "unknown";
 }
@@ -84,15 +89,21 @@ const char* CacheFlushInstructionName(CacheFlushInstruction instruction) {
 bool CpuSupports(CacheFlushInstruction instruction) {
   switch (instruction) {
 #ifdef MDFS_X86
-    case CacheFlushInstruction::kClwb: return CpuidLeaf7Bit(24);
-    case CacheFlushInstruction::kClflushopt: return CpuidLeaf7Bit(23);
-    case CacheFlushInstruction::kClflush: return HasClflush();
+    case CacheFlushInstruction::kClwb:
+      return CpuidLeaf7Bit(24);
+    case CacheFlushInstruction::kClflushopt:
+      return CpuidLeaf7Bit(23);
+    case CacheFlushInstruction::kClflush:
+      return HasClflush();
 #endif
 #ifdef __aarch64__
-    case CacheFlushInstruction::kDcCvac: return true;
+    case CacheFlushInstruction::kDcCvac:
+      return true;
 #endif
-    case CacheFlushInstruction::kNone: return true;
-    default: return false;
+    case CacheFlushInstruction::kNone:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -104,14 +115,23 @@ void WriteBackCacheLines(const void* address, size_t length, CacheFlushInstructi
   asm volatile("" : : : "memory");  // the stores to write back happen before this point
   switch (instruction) {
 #ifdef MDFS_X86
-    case CacheFlushInstruction::kClwb: ClwbLines(line, end); return;
-    case CacheFlushInstruction::kClflushopt: ClflushoptLines(line, end); return;
-    case CacheFlushInstruction::kClflush: ClflushLines(line, end); return;
+    case CacheFlushInstruction::kClwb:
+      ClwbLines(line, end);
+      return;
+    case CacheFlushInstruction::kClflushopt:
+      ClflushoptLines(line, end);
+      return;
+    case CacheFlushInstruction::kClflush:
+      ClflushLines(line, end);
+      return;
 #endif
 #ifdef __aarch64__
-    case CacheFlushInstruction::kDcCvac: DcCvacLines(line, end); return;
+    case CacheFlushInstruction::kDcCvac:
+      DcCvacLines(line, end);
+      return;
 #endif
-    default: return;
+    default:
+      return;
   }
 }
 

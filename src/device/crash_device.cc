@@ -65,11 +65,11 @@ struct CrashDevice::State {
 
   Device* const base;
   mutable std::mutex mutex;
-  std::vector<HeldWrite> held;   // GUARDED_BY(mutex): in arrival order
-  bool crashed = false;          // GUARDED_BY(mutex)
-  uint64_t writes_seen = 0;      // GUARDED_BY(mutex)
-  uint64_t crash_at_write = 0;   // GUARDED_BY(mutex): a writes_seen value; 0 = disarmed
-  CrashOptions crash_at_options; // GUARDED_BY(mutex)
+  std::vector<HeldWrite> held;    // GUARDED_BY(mutex): in arrival order
+  bool crashed = false;           // GUARDED_BY(mutex)
+  uint64_t writes_seen = 0;       // GUARDED_BY(mutex)
+  uint64_t crash_at_write = 0;    // GUARDED_BY(mutex): a writes_seen value; 0 = disarmed
+  CrashOptions crash_at_options;  // GUARDED_BY(mutex)
 };
 
 void CrashDevice::State::CrashLocked(const CrashOptions& options) {

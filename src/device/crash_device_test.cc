@@ -116,8 +116,8 @@ TEST_F(CrashDeviceTest, TornWritesChangeOnlyWholeSectors) {
     if (actual == Filled(kSector, 0)) {
       ++dropped;
     } else {
-      EXPECT_EQ(actual, std::vector<std::byte>(written.begin() + begin,
-                                               written.begin() + begin + kSector))
+      EXPECT_EQ(actual,
+                std::vector<std::byte>(written.begin() + begin, written.begin() + begin + kSector))
           << "sector " << sector;
       ++kept;
     }
@@ -145,8 +145,8 @@ TEST_F(CrashDeviceTest, UnalignedWriteTearsAtSectorBoundaries) {
     EXPECT_TRUE(piece_is_uniform(1024, 1100)) << "seed " << seed;
     EXPECT_EQ(ReadRange(*base, 0, 100), Filled(100, 0));
     EXPECT_EQ(ReadRange(*base, 1100, 100), Filled(100, 0));
-    const int applied = (image[100] != std::byte{0}) + (image[512] != std::byte{0}) +
-                        (image[1024] != std::byte{0});
+    const int applied =
+        (image[100] != std::byte{0}) + (image[512] != std::byte{0}) + (image[1024] != std::byte{0});
     saw_partial |= applied == 1 || applied == 2;
   }
   EXPECT_TRUE(saw_partial);

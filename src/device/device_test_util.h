@@ -2,9 +2,9 @@
 #ifndef MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
 #define MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
 
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
 #include <unistd.h>
 
 #include <cstddef>

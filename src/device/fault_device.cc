@@ -10,38 +10,43 @@ namespace mdfs {
 struct FaultDevice::State {
   explicit State(Device* device) : base(device) {}
 
+  // Counts an operation of `kind` and returns the injected fault if it is
+  // due. REQUIRES: mutex held.
+  Status CountAndCheck(unsigned kind);
+
   Device* const base;
   mutable std::mutex mutex;
-  unsigned kinds = kAll;    // GUARDED_BY(mutex): the kinds counted and failed
-  uint64_t seen = 0;        // GUARDED_BY(mutex): matching operations since FailNth
-  uint64_t fail_at = 0;     // GUARDED_BY(mutex): 0 = disarmed
-  bool sticky = false;      // GUARDED_BY(mutex)
-  bool fired = false;       // GUARDED_BY(mutex)
+  unsigned kinds = kAll;  // GUARDED_BY(mutex): the kinds counted and failed
+  uint64_t seen = 0;      // GUARDED_BY(mutex): matching operations since FailNth
+  uint64_t fail_at = 0;   // GUARDED_BY(mutex): 0 = disarmed
+  bool sticky = false;    // GUARDED_BY(mutex)
+  bool fired = false;     // GUARDED_BY(mutex)
 };
 
 namespace {
 
 const char* KindName(unsigned kind) {
   switch (kind) {
-    case FaultDevice::kRead: return "read";
-    case FaultDevice::kWrite: return "write";
-    default: return "flush";
+    case FaultDevice::kRead:
+      return "read";
+    case FaultDevice::kWrite:
+      return "write";
+    default:
+      return "flush";
   }
 }
 
-// Counts the operation and decides whether it fails. REQUIRES: state.mutex held.
-template <typename State>
-Status CountAndCheck(State& state, unsigned kind) {
-  if ((state.kinds & kind) == 0) return Status::Ok();
-  const uint64_t number = ++state.seen;
-  if (state.fail_at == 0) return Status::Ok();
-  const bool hit = number == state.fail_at || (state.sticky && number > state.fail_at);
+}  // namespace
+
+Status FaultDevice::State::CountAndCheck(unsigned kind) {
+  if ((kinds & kind) == 0) return Status::Ok();
+  const uint64_t number = ++seen;
+  if (fail_at == 0) return Status::Ok();
+  const bool hit = number == fail_at || (sticky && number > fail_at);
   if (!hit) return Status::Ok();
-  state.fired = true;
+  fired = true;
   return IoError(std::string("injected fault: ") + KindName(kind) + " #" + std::to_string(number));
 }
-
-}  // namespace
 
 FaultDevice::FaultDevice(Device* base) : state_(std::make_unique<State>(base)) {}
 FaultDevice::~FaultDevice() = default;
@@ -75,19 +80,19 @@ uint64_t FaultDevice::size_bytes() const { return state_->base->size_bytes(); }
 
 Status FaultDevice::Read(uint64_t offset, std::span<std::byte> out) {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  MDFS_RETURN_IF_ERROR(CountAndCheck(*state_, kRead));
+  MDFS_RETURN_IF_ERROR(state_->CountAndCheck(kRead));
   return state_->base->Read(offset, out);
 }
 
 Status FaultDevice::Write(uint64_t offset, std::span<const std::byte> data) {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  MDFS_RETURN_IF_ERROR(CountAndCheck(*state_, kWrite));
+  MDFS_RETURN_IF_ERROR(state_->CountAndCheck(kWrite));
   return state_->base->Write(offset, data);
 }
 
 Status FaultDevice::Flush() {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  MDFS_RETURN_IF_ERROR(CountAndCheck(*state_, kFlush));
+  MDFS_RETURN_IF_ERROR(state_->CountAndCheck(kFlush));
   return state_->base->Flush();
 }
 

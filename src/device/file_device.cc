@@ -60,8 +60,8 @@ class FileDevice final : public Device {
       const ssize_t n = pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoStatus("write", path_, errno);
-      if (n == 0) return IoError("write " + path_ + ": no progress at offset " +
-                                 std::to_string(offset));
+      if (n == 0)
+        return IoError("write " + path_ + ": no progress at offset " + std::to_string(offset));
       data = data.subspan(static_cast<size_t>(n));
       offset += static_cast<uint64_t>(n);
     }

@@ -1,6 +1,9 @@
+#include <sys/mman.h>
+
 #include <cstring>
 
 #include "device/device_test_util.h"
+#include "device/mapped_device.h"
 #include "gtest/gtest.h"
 #include "mdfs/device.h"
 
@@ -35,8 +38,7 @@ TEST(MappedDevice, OrdinaryFileIsMsyncOrVolatileOnTmpfs) {
   ASSERT_NE(device, nullptr);
   const bool ram = device_test::IsOnRamFileSystem("/tmp");
   EXPECT_EQ(device->persistence_mode(), ram ? PersistenceMode::kVolatile : PersistenceMode::kMsync);
-  EXPECT_EQ(device->Describe(),
-            "mmap " + file.path() + (ram ? " (volatile)" : " (msync)"));
+  EXPECT_EQ(device->Describe(), "mmap " + file.path() + (ram ? " (volatile)" : " (msync)"));
 }
 
 TEST(MappedDevice, FileOnTmpfsIsVolatile) {
@@ -158,6 +160,29 @@ TEST(MappedDevice, CharacterDeviceWithoutDaxSizeIsRefused) {
   auto device = OpenMappedDevice("/dev/zero", {.read_only = true});
   ASSERT_FALSE(device.ok());
   EXPECT_EQ(device.status().code(), Code::kNoDevice) << device.status().ToString();
+}
+
+// No DAX here, so drive the kCpuCache code path (cache-line write-back in
+// Write and Persist, fence-only Flush) over anonymous shared memory.
+TEST(MappedDevice, CpuCacheModeWritesPersistsAndFlushes) {
+  constexpr size_t kBytes = 1 << 16;
+  void* memory = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  device_internal::Mapping mapping;
+  mapping.base = static_cast<std::byte*>(memory);
+  mapping.size_bytes = kBytes;
+  mapping.mode = PersistenceMode::kCpuCache;
+  device_internal::MappedDevice device("anonymous", "anonymous (cpu-cache)", mapping);
+  const auto data = Pattern(5000, 3);
+  ASSERT_TRUE(device.Write(61, data).ok());
+  std::memcpy(device.mapped_base() + 20000, data.data(), data.size());
+  EXPECT_TRUE(device.Persist(20000, data.size()).ok());
+  EXPECT_TRUE(device.Persist(3, 0).ok());
+  EXPECT_TRUE(device.Flush().ok());  // fence only: msync_in_flush is false
+  EXPECT_EQ(ReadRange(device, 61, data.size()), data);
+  EXPECT_EQ(ReadRange(device, 20000, data.size()), data);
+  EXPECT_EQ(device.Persist(kBytes - 1, 2).code(), Code::kInvalidArgument);
+  EXPECT_EQ(device.persistence_mode(), PersistenceMode::kCpuCache);
 }
 
 }  // namespace

@@ -37,22 +37,36 @@ namespace {
 
 Code CodeForErrno(int error) {
   switch (error) {
-    case ENOENT: return Code::kNotFound;
+    case ENOENT:
+      return Code::kNotFound;
     case EACCES:
-    case EPERM: return Code::kPermissionDenied;
-    case EROFS: return Code::kReadOnly;
-    case ENOSPC: return Code::kNoSpace;
-    case EEXIST: return Code::kExists;
-    case EISDIR: return Code::kIsDirectory;
-    case ENOTDIR: return Code::kNotDirectory;
-    case ENAMETOOLONG: return Code::kNameTooLong;
-    case ELOOP: return Code::kLoop;
-    case EFBIG: return Code::kFileTooLarge;
-    case EINVAL: return Code::kInvalidArgument;
-    case EOPNOTSUPP: return Code::kNotSupported;
+    case EPERM:
+      return Code::kPermissionDenied;
+    case EROFS:
+      return Code::kReadOnly;
+    case ENOSPC:
+      return Code::kNoSpace;
+    case EEXIST:
+      return Code::kExists;
+    case EISDIR:
+      return Code::kIsDirectory;
+    case ENOTDIR:
+      return Code::kNotDirectory;
+    case ENAMETOOLONG:
+      return Code::kNameTooLong;
+    case ELOOP:
+      return Code::kLoop;
+    case EFBIG:
+      return Code::kFileTooLarge;
+    case EINVAL:
+      return Code::kInvalidArgument;
+    case EOPNOTSUPP:
+      return Code::kNotSupported;
     case ENODEV:
-    case ENXIO: return Code::kNoDevice;
-    default: return Code::kIoError;
+    case ENXIO:
+      return Code::kNoDevice;
+    default:
+      return Code::kIoError;
   }
 }
 
@@ -101,8 +115,8 @@ Result<uint64_t> CharacterDeviceSize(dev_t device, const std::string& path) {
   std::ifstream in(sysfs);
   uint64_t size = 0;
   if (!(in >> size)) {
-    return Status(Code::kNoDevice, path + ": character device without " + sysfs +
-                                       " (not a device-dax device?)");
+    return Status(Code::kNoDevice,
+                  path + ": character device without " + sysfs + " (not a device-dax device?)");
   }
   return size;
 }

@@ -1,6 +1,5 @@
 #include "journal/journal.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "util/crc32c.h"
@@ -42,16 +41,13 @@ Result<JournalTransaction> Journal::Read() const {
     Result<format::JournalDescriptor> descriptor =
         format::DecodeJournalDescriptor(block, start_block_ + index);
     if (!descriptor.ok() || (!first && descriptor->sequence != tx.sequence)) {
-      // Nothing decodable where a descriptor must be: an empty region, or
-      // the torn start of a transaction that was never acknowledged.
-      bool all_zero = first && std::all_of(block.begin(), block.end(),
-                                           [](std::byte b) { return b == std::byte{0}; });
-      tx.state = all_zero || first ? JournalTransaction::State::kEmpty
-                                   : JournalTransaction::State::kTorn;
-      if (first && !all_zero &&
-          format::DecodeHeader(block).kind == format::BlockKind::kJournalDescriptor) {
-        tx.state = JournalTransaction::State::kTorn;
-      }
+      // A region that never held a transaction (zeros, or a stale
+      // non-descriptor block) is empty; a damaged descriptor, or a chain
+      // that breaks off, is the torn start of a never-acknowledged one.
+      bool looks_like_descriptor =
+          format::DecodeHeader(block).kind == format::BlockKind::kJournalDescriptor;
+      tx.state = first && !looks_like_descriptor ? JournalTransaction::State::kEmpty
+                                                 : JournalTransaction::State::kTorn;
       tx.images.clear();
       return tx;
     }

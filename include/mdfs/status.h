@@ -84,6 +84,11 @@ inline Status FileTooLarge(std::string m) { return {Code::kFileTooLarge, std::mo
 inline Status NameTooLong(std::string m) { return {Code::kNameTooLong, std::move(m)}; }
 inline Status ReadOnly(std::string m) { return {Code::kReadOnly, std::move(m)}; }
 inline Status TextFileBusy(std::string m) { return {Code::kTextFileBusy, std::move(m)}; }
+inline Status WouldBlock(std::string m) { return {Code::kWouldBlock, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
+inline Status TooManyLinks(std::string m) { return {Code::kTooManyLinks, std::move(m)}; }
+inline Status NoDevice(std::string m) { return {Code::kNoDevice, std::move(m)}; }
+inline Status Shutdown(std::string m) { return {Code::kShutdown, std::move(m)}; }
 
 const char* CodeName(Code code);
 

@@ -1,5 +1,6 @@
 // Committing a Transaction: encode every metadata block it dirtied into a
 // journal image, commit the images atomically, and apply deferred frees.
+#include <cassert>
 #include <map>
 
 #include "engine/engine.h"
@@ -42,6 +43,8 @@ void FileSystemImpl::EncodeInodeBlock(uint64_t table_index, uint64_t sequence,
     } else if (record.extent_count <= format::kInlineExtents) {
       record.inline_extents = inode.map.ToRecords();
     } else {
+      // WriteExtentChain ran for every inode whose map changed in this transaction.
+      assert(!inode.extent_blocks.empty());
       record.extent_block = inode.extent_blocks.front();
     }
     format::EncodeInode(record, std::span<std::byte, format::kInodeSize>(

@@ -29,6 +29,7 @@
 #include "format/format.h"
 #include "journal/journal.h"
 #include "mdfs/file_system.h"
+#include "util/thread_annotations.h"
 
 namespace mdfs {
 
@@ -135,15 +136,21 @@ class FileSystemImpl : public FileSystem {
   Journal journal_;
   Allocator allocator_;
 
+  // Readers (lookup, read, getattr, readdir, extents, statfs) hold mu_
+  // shared; everything that changes state holds it exclusively. The
+  // journal and the allocator are used only under the exclusive lock.
   mutable std::shared_mutex mu_;
-  std::vector<Inode> inodes_;           // index = inode number; [0] unused
-  std::vector<bool> inode_time_dirty_;  // mtime changed by an overwrite, not yet committed
-  uint64_t next_sequence_ = 1;
-  uint64_t inode_hint_ = 2;
-  bool read_only_ = false;
-  bool shutdown_ = false;
-  std::string shutdown_reason_;
-  BlockMapListener* listener_ = nullptr;
+  std::vector<Inode> inodes_ GUARDED_BY(mu_);  // index = inode number; [0] unused
+  // mtime/ctime changed by a pure overwrite, not yet in a transaction.
+  std::vector<bool> inode_time_dirty_ GUARDED_BY(mu_);
+  uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
+  uint64_t inode_hint_ GUARDED_BY(mu_) = 2;
+  bool read_only_ = false;  // set at construction only
+  bool shutdown_ GUARDED_BY(mu_) = false;
+  std::string shutdown_reason_ GUARDED_BY(mu_);
+  // Called with mu_ held exclusively: it must not call back into this
+  // FileSystem (the lease layer will take its own locks only).
+  BlockMapListener* listener_ GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace mdfs

@@ -178,7 +178,7 @@ Status FileSystemImpl::Load() {
 // ------------------------------------------------------------------ helpers
 
 Status FileSystemImpl::CheckReadable() const {
-  if (shutdown_) return Status(Code::kShutdown, shutdown_reason_);
+  if (shutdown_) return Shutdown(shutdown_reason_);
   return Status::Ok();
 }
 

@@ -193,7 +193,7 @@ Result<Attributes> FileSystemImpl::MakeNode(InodeNumber parent, std::string_view
   MDFS_RETURN_IF_ERROR(CheckNewName(dir, name));
   bool is_directory = S_ISDIR(mode);
   if (is_directory && dir->record.nlink >= kMaxLinkCount) {
-    return Status(Code::kTooManyLinks, "directory " + std::to_string(parent) + " has too many links");
+    return TooManyLinks("directory " + std::to_string(parent) + " has too many links");
   }
   Transaction tx(&inodes_);
   Result<Inode*> created = NewInode(tx, mode, uid, gid);
@@ -240,9 +240,9 @@ Result<Attributes> FileSystemImpl::Link(InodeNumber ino, InodeNumber new_parent,
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
-  if (inode->is_directory()) return Status(Code::kPermissionDenied, "hard link to a directory");
+  if (inode->is_directory()) return PermissionDenied("hard link to a directory");
   if (inode->record.nlink >= kMaxLinkCount) {
-    return Status(Code::kTooManyLinks, "inode " + std::to_string(ino) + " has too many links");
+    return TooManyLinks("inode " + std::to_string(ino) + " has too many links");
   }
   MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(new_parent));
   MDFS_RETURN_IF_ERROR(CheckNewName(dir, new_name));

@@ -253,7 +253,7 @@ Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset
     return TextFileBusy("inode " + std::to_string(ino) + " has a sealed block map");
   }
   if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
-  if (!inode->is_regular()) return Status(Code::kNoDevice, "fallocate on a non-regular file");
+  if (!inode->is_regular()) return NoDevice("fallocate on a non-regular file");
   if (offset + length > kMaxFileSize) return FileTooLarge("range ends past 16 TiB");
   uint64_t size = inode->record.size;
   bool shifts = mode & (kFallocateCollapseRange | kFallocateInsertRange);

@@ -1,5 +1,6 @@
 #include "fsck/checker.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <span>
@@ -42,6 +43,11 @@ std::optional<bool> Context::MarkedUsed(uint64_t block_number) const {
   const uint64_t byte = block_number / 8;
   if (byte >= bitmap.size()) return std::nullopt;
   return (std::to_integer<unsigned>(bitmap[byte]) >> (block_number % 8) & 1u) != 0;
+}
+
+bool Context::AnyInodeUnreadable() const {
+  return std::find(inode_states.begin() + (inode_states.empty() ? 0 : 1), inode_states.end(),
+                   InodeState::kUnreadable) != inode_states.end();
 }
 
 InodeState Context::StateOf(uint64_t ino) const {

@@ -73,6 +73,9 @@ struct Context {
   // inode_states[ino] for ino in [1, inode_count]; index 0 is unused.
   std::vector<InodeState> inode_states;
   std::map<uint64_t, InodeInfo> inodes;  // in-use inodes only, by number
+  // Some directory block could not be read or decoded (reported), so some
+  // entries are unknown: link counts and reachability may be off.
+  bool entries_incomplete = false;
 
   void Problem(std::string check, std::string where, std::string message);
 
@@ -84,6 +87,8 @@ struct Context {
   // block covering it could not be decoded, or it is past total_blocks.
   std::optional<bool> MarkedUsed(uint64_t block_number) const;
 
+  // True when some inode (1..inode_count) could not be read.
+  bool AnyInodeUnreadable() const;
   // The state of inode `ino`; kUnreadable when it is out of range.
   InodeState StateOf(uint64_t ino) const;
   InodeInfo* Find(uint64_t ino);

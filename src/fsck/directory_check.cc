@@ -67,12 +67,14 @@ class DirectoryChecker {
     format::Block block;
     if (Status status = ctx_.ReadBlock(block_number, block); !status.ok()) {
       ctx_.Problem("read-error", where, status.message());
+      ctx_.entries_incomplete = true;
       return;
     }
     Result<format::DirectoryBlock> decoded = format::DecodeDirectoryBlock(block, block_number);
     if (!decoded.ok()) {
       ReportBadBlock(ctx_, block, format::BlockKind::kDirectoryBlock, block_number,
                      decoded.status(), "bad-directory-block", where);
+      ctx_.entries_incomplete = true;
       return;
     }
     for (const format::DirectoryRecord& entry : decoded->entries) CheckEntry(ino, dir, entry);

@@ -1,7 +1,9 @@
 // Passes 6-7: each in-use inode's extent map, on its own and against the
 // inode's type and size. (Which device blocks the extents name is pass 5,
 // ownership.cc.)
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "fsck/checker.h"
 
@@ -46,25 +48,38 @@ bool CheckEachExtent(Context& ctx, uint64_t ino, const InodeInfo& info) {
   return good;
 }
 
-// Sorted by file_block, without overlap. Returns false on any problem.
+// Sorted by file_block, without overlap. Overlap is judged on the extents
+// put in order, so that one misplaced extent is one "extent-unsorted" and
+// not an overlap with every extent after it. Returns false on any problem.
 bool CheckOrder(Context& ctx, uint64_t ino, const InodeInfo& info) {
   bool good = true;
-  size_t furthest = 0;  // the extent seen so far that reaches furthest
-  for (size_t i = 1; i < info.extents.size(); ++i) {
-    const format::ExtentRecord& extent = info.extents[i];
-    if (extent.file_block < info.extents[i - 1].file_block) {
+  std::vector<size_t> order(info.extents.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+    if (i > 0 && info.extents[i].file_block < info.extents[i - 1].file_block) {
       ctx.Problem("extent-unsorted", ExtentWhere(ino, i),
-                  "starts at file block " + std::to_string(extent.file_block) +
+                  "starts at file block " + std::to_string(info.extents[i].file_block) +
                       ", before extent " + std::to_string(i - 1) + " (file block " +
                       std::to_string(info.extents[i - 1].file_block) + ")");
       good = false;
-    } else if (extent.file_block < FileEnd(info.extents[furthest])) {
-      ctx.Problem("extent-overlap", ExtentWhere(ino, i),
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [&info](size_t a, size_t b) {
+    return info.extents[a].file_block < info.extents[b].file_block;
+  });
+  size_t furthest = 0;  // of the extents so far in file order, the one reaching furthest
+  for (size_t k = 1; k < order.size(); ++k) {
+    const format::ExtentRecord& extent = info.extents[order[k]];
+    const format::ExtentRecord& reach = info.extents[order[furthest]];
+    if (extent.file_block < FileEnd(reach)) {
+      const size_t first = std::min(order[k], order[furthest]);
+      const size_t second = std::max(order[k], order[furthest]);
+      ctx.Problem("extent-overlap", ExtentWhere(ino, second),
                   "file block " + std::to_string(extent.file_block) + " is also mapped by extent " +
-                      std::to_string(furthest));
+                      std::to_string(first));
       good = false;
     }
-    if (FileEnd(extent) > FileEnd(info.extents[furthest])) furthest = i;
+    if (FileEnd(extent) > FileEnd(reach)) furthest = k;
   }
   return good;
 }
@@ -84,7 +99,7 @@ void CheckRegularFile(Context& ctx, uint64_t ino, const InodeInfo& info) {
       ctx.Problem("written-extent-beyond-eof", ExtentWhere(ino, i),
                   "a written extent at file block " + std::to_string(extent.file_block) +
                       " lies wholly past the end of the file (size " + std::to_string(size) +
-                      ", " + std::to_string(eof_blocks) + " blocks)");
+                      " bytes ends before file block " + std::to_string(eof_blocks) + ")");
     }
   }
 }

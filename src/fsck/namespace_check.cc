@@ -13,6 +13,14 @@ namespace {
 
 std::string InodeWhere(uint64_t ino) { return "inode " + std::to_string(ino); }
 
+// Appended to conclusions drawn from directory entries when some of them or
+// some inodes could not be read (already reported).
+std::string Caveat(const Context& ctx) {
+  if (ctx.entries_incomplete) return " (a directory block could not be read; it may hold more)";
+  if (ctx.AnyInodeUnreadable()) return " (some inodes could not be read)";
+  return "";
+}
+
 void CheckRoot(Context& ctx) {
   const InodeInfo* root = ctx.Find(kRootInode);
   std::string why;
@@ -65,7 +73,7 @@ void CheckLinkCounts(Context& ctx) {
     if (info.record.nlink != expected) {
       ctx.Problem("nlink-wrong", InodeWhere(ino),
                   "nlink is " + std::to_string(info.record.nlink) + ", expected " +
-                      std::to_string(expected) + " (" + basis + ")");
+                      std::to_string(expected) + " (" + basis + ")" + Caveat(ctx));
     }
   }
 }
@@ -127,10 +135,13 @@ void CheckConnectivity(Context& ctx) {
   const std::vector<bool> reached = Reachable(ctx);
   const std::vector<bool> on_cycle = FindCycles(ctx, reached);
   for (const auto& [ino, info] : ctx.inodes) {
-    if (reached[ino] || on_cycle[ino]) continue;
+    // The root is the start of the walk; when it is not a directory that
+    // is "root-bad".
+    if (ino == kRootInode || reached[ino] || on_cycle[ino]) continue;
     ctx.Problem("orphan-inode", InodeWhere(ino),
                 "an in-use " + TypeName(info.type()) + " (nlink " +
-                    std::to_string(info.record.nlink) + ") is not reachable from the root");
+                    std::to_string(info.record.nlink) + ") is not reachable from the root" +
+                    Caveat(ctx));
   }
 }
 

@@ -92,16 +92,11 @@ void ReportUsedButFree(Context& ctx, const std::vector<Owned>& owned) {
   }
 }
 
-bool AnyInodeUnreadable(const Context& ctx) {
-  return std::count(ctx.inode_states.begin() + 1, ctx.inode_states.end(),
-                    InodeState::kUnreadable) != 0;
-}
-
 // Walks the data region against the union of the owned ranges: counts the
 // owned blocks and reports blocks the bitmap marks used that nobody owns.
 // Returns the number of distinct owned blocks.
 uint64_t ReportLeaked(Context& ctx, const std::vector<Owned>& owned) {
-  const std::string caveat = AnyInodeUnreadable(ctx)
+  const std::string caveat = ctx.AnyInodeUnreadable()
                                  ? " (some inodes could not be read; one of them may own it)"
                                  : "";
   RunReporter leaked_runs([&](uint64_t first, uint64_t count) {

@@ -46,6 +46,17 @@ TEST(FsckBlocksTest, UnreadableInodesDoNotCascadeIntoEntryProblems) {
   EXPECT_NE(leaked->message.find("could not be read"), std::string::npos) << leaked->message;
 }
 
+TEST(FsckBlocksTest, InodeTableReservedBytes) {
+  Image image;
+  format::Block block = image.Read(image.InodeBlock(20));
+  block[100] = std::byte{1};
+  format::SealBlock(block, format::BlockKind::kInodeTable, image.InodeBlock(20), 0);
+  image.Write(image.InodeBlock(20), block);
+  FsckReport report = image.Check();
+  ASSERT_EQ(report.problems.size(), 1u) << Describe(report);
+  EXPECT_EQ(report.problems[0].check, "bad-inode-table-block");
+}
+
 TEST(FsckBlocksTest, BadInodeIsReportedByNumber) {
   Image image;
   BuildTree(image);

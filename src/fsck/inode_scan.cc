@@ -1,4 +1,5 @@
 // Pass 4: the inode table, and each in-use inode's extent map.
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 
@@ -55,6 +56,12 @@ void ScanTableBlock(Context& ctx, uint64_t index) {
     ReportBadBlock(ctx, block, format::BlockKind::kInodeTable, block_number, header.status(),
                    "bad-inode-table-block", where);
     return;  // its inodes stay kUnreadable
+  }
+  // The rest of slot 0, after the header, is reserved (zero); no decoder
+  // covers it, since the table block has no payload decoder of its own.
+  if (std::any_of(block.begin() + format::kBlockHeaderSize, block.begin() + format::kInodeSize,
+                  [](std::byte b) { return b != std::byte{0}; })) {
+    ctx.Problem("bad-inode-table-block", where, "reserved bytes 32..255 are not zero");
   }
   for (uint64_t slot = 0; slot < format::kInodesPerBlock; ++slot) {
     const uint64_t ino = index * format::kInodesPerBlock + slot + 1;

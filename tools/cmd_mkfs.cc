@@ -1,0 +1,211 @@
+// mdfs mkfs IMAGE [--size SIZE] [--force] [--inodes-per BYTES] [--journal-blocks N]
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "command.h"
+#include "format/format.h"
+#include "help.h"
+#include "output.h"
+#include "size_parse.h"
+
+namespace mdfs::cli {
+namespace {
+
+struct MkfsArgs {
+  std::string image;
+  std::string size;
+  std::string inodes_per;
+  std::string journal_blocks;
+  bool force = false;
+};
+
+struct MkfsPlan {
+  std::optional<uint64_t> size;  // --size, parsed
+  FormatOptions format;
+};
+
+HelpPage MkfsHelp() {
+  return {
+      "mkfs",
+      "create an empty mdfs file system",
+      "mdfs mkfs IMAGE --size SIZE [--inodes-per BYTES] [--journal-blocks N]\n"
+      "mdfs mkfs IMAGE [--size SIZE] --force",
+      "Writes a new, empty mdfs file system (the root directory only) onto\n"
+      "IMAGE, a regular file or a block device, and prints its geometry.\n"
+      "\n"
+      "When IMAGE does not exist it is created with --size bytes. When it\n"
+      "exists and its first 8 KiB hold anything but zeros (an mdfs superblock\n"
+      "or any other data) mkfs refuses unless --force is given. --size on an\n"
+      "existing regular file with --force resizes the file first. A block\n"
+      "device is formatted whole; --size, if given, must equal its size.\n"
+      "\n"
+      "SIZE takes a K, M, G or T suffix (powers of 1024); plain numbers are\n"
+      "bytes. The file system needs at least 2 MiB.",
+      "0   the file system was written\n"
+      "1   it was not: IMAGE holds data (no --force), cannot be created or\n"
+      "    opened, is too small, or a write failed\n"
+      "2   usage error: unknown option, missing --size for a new image,\n"
+      "    unparsable size",
+      "# A new 256 MiB image file:\n"
+      "mdfs mkfs disk.img --size 256M\n"
+      "# Reformat an existing image, growing it to 4 GiB:\n"
+      "mdfs mkfs disk.img --size 4G --force\n"
+      "# One inode per 64 KiB, a 2048-block journal:\n"
+      "mdfs mkfs disk.img --size 1G --inodes-per 64K --journal-blocks 2048",
+  };
+}
+
+// Parses the numeric options; prints the error and returns nullopt on failure.
+std::optional<MkfsPlan> ParseMkfsArgs(const MkfsArgs& args) {
+  MkfsPlan plan;
+  auto parse = [](const std::string& text) -> std::optional<uint64_t> {
+    auto value = ParseSize(text);
+    if (value.ok()) return *value;
+    ReportMessage("mkfs", value.status().message(), kExitUsage);
+    return std::nullopt;
+  };
+  if (!args.size.empty()) {
+    plan.size = parse(args.size);
+    if (!plan.size) return std::nullopt;
+  }
+  if (!args.inodes_per.empty()) {
+    auto value = parse(args.inodes_per);
+    if (!value) return std::nullopt;
+    if (*value == 0) {
+      ReportMessage("mkfs", "invalid size '" + args.inodes_per + "': must be > 0", kExitUsage);
+      return std::nullopt;
+    }
+    plan.format.bytes_per_inode = *value;
+  }
+  if (!args.journal_blocks.empty()) {
+    auto value = parse(args.journal_blocks);
+    if (!value) return std::nullopt;
+    plan.format.journal_blocks = *value;
+  }
+  return plan;
+}
+
+// Opens an existing IMAGE for formatting: refuses data without --force and
+// resizes a regular file to --size.
+Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPlan& plan,
+                                             const struct stat& st, Access access) {
+  FileDeviceOptions options;
+  auto device = OpenImageDevice(args.image, access, options);
+  if (!device.ok()) return device.status();
+  auto zero = DeviceStartIsZero(device->get());
+  if (!zero.ok()) return zero.status();
+  if (!*zero && !args.force) {
+    return Exists("already holds data; use --force to overwrite");
+  }
+  if (!plan.size || *plan.size == (*device)->size_bytes()) return device;
+  if (S_ISBLK(st.st_mode)) {
+    return InvalidArgument("cannot resize a block device; it holds " +
+                           std::to_string((*device)->size_bytes()) + " bytes");
+  }
+  if (!args.force) {
+    return Exists("already exists with " + std::to_string((*device)->size_bytes()) +
+                  " bytes; use --force to resize it");
+  }
+  device->reset();  // close before resizing
+  if (::truncate(args.image.c_str(), static_cast<off_t>(*plan.size)) != 0) {
+    return IoError("resize " + args.image + ": " + std::strerror(errno));
+  }
+  return OpenImageDevice(args.image, access, options);
+}
+
+Result<std::unique_ptr<Device>> OpenForMkfs(const MkfsArgs& args, const MkfsPlan& plan,
+                                            bool exists, const struct stat& st,
+                                            const GlobalOptions& globals) {
+  if (exists) return OpenExisting(args, plan, st, globals.access_mode());
+  FileDeviceOptions options;
+  options.create = true;
+  options.create_size = *plan.size;
+  return OpenImageDevice(args.image, globals.access_mode(), options);
+}
+
+void PrintGeometry(const std::string& image, Device* device) {
+  KeyValueList list;
+  format::Block block{};
+  auto fs = FileSystem::Open(device);
+  std::optional<FileSystemStats> stats;
+  if (fs.ok()) {
+    auto result = (*fs)->StatFs();
+    if (result.ok()) stats = *result;
+  }
+  uint64_t bytes = device->size_bytes();
+  list.Add("Size", HumanBytes(bytes) + " (" + std::to_string(bytes) + " bytes)");
+  if (format::ReadBlock(device, format::kSuperblockPrimary, block).ok()) {
+    auto sb = format::DecodeSuperblock(block, format::kSuperblockPrimary);
+    if (sb.ok()) {
+      list.Add("Blocks", std::to_string(sb->total_blocks) + " of " +
+                             std::to_string(sb->block_size) + " bytes");
+      list.Add("Inodes", std::to_string(sb->inode_count));
+      list.Add("Journal", std::to_string(sb->journal_blocks) + " blocks (" +
+                              HumanBytes(sb->journal_blocks * sb->block_size) + ")");
+      list.Add("Data start", "block " + std::to_string(sb->data_start));
+      list.Add("UUID", UuidString(sb->uuid));
+    }
+  }
+  if (stats) {
+    list.Add("Free", std::to_string(stats->free_blocks) + " blocks (" +
+                         HumanBytes(stats->free_blocks * stats->block_size) + ")");
+  }
+  list.Add("Persistence", PersistenceModeName(device->persistence_mode()));
+  std::cout << "mdfs mkfs: formatted " << image << "\n";
+  list.Print(std::cout);
+}
+
+int RunMkfs(const MkfsArgs& args, const GlobalOptions& globals) {
+  std::optional<MkfsPlan> plan = ParseMkfsArgs(args);
+  if (!plan) return kExitUsage;
+  struct stat st {};
+  bool exists = ::stat(args.image.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT) {
+    return ReportError("mkfs", args.image, IoError(std::string("stat: ") + std::strerror(errno)));
+  }
+  if (!exists && !plan->size) {
+    return ReportMessage("mkfs", args.image + " does not exist; give --size to create it",
+                         kExitUsage);
+  }
+  Result<std::unique_ptr<Device>> device = OpenForMkfs(args, *plan, exists, st, globals);
+  if (!device.ok()) return ReportError("mkfs", args.image, device.status());
+  Status status = FileSystem::Format(device->get(), plan->format);
+  if (!status.ok()) {
+    device->reset();
+    if (!exists) ::unlink(args.image.c_str());  // leave nothing behind
+    return ReportError("mkfs", args.image, status);
+  }
+  PrintGeometry(args.image, device->get());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddMkfsCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out) {
+  auto args = std::make_shared<MkfsArgs>();
+  CLI::App* sub = AddCommandWithHelp(app, MkfsHelp());
+  sub->add_option("IMAGE", args->image, "the image file (created if absent) or block device")
+      ->required();
+  sub->add_option("--size", args->size,
+                  "size of the file system: bytes or K, M, G, T (KiB..TiB); required when "
+                  "IMAGE does not exist")
+      ->option_text("SIZE");
+  sub->add_flag("-f,--force", args->force,
+                "overwrite an IMAGE that already holds data (and resize it to --size)");
+  sub->add_option("--inodes-per", args->inodes_per,
+                  "one inode per this many bytes of device (default 16K)")
+      ->option_text("BYTES");
+  sub->add_option("--journal-blocks", args->journal_blocks,
+                  "journal size in 4 KiB blocks (default: chosen from the device size)")
+      ->option_text("N");
+  out.push_back({sub, [args, &globals] { return RunMkfs(*args, globals); }});
+}
+
+}  // namespace mdfs::cli

@@ -1,0 +1,87 @@
+// The host side of put and get: host files and descriptors, errno as a
+// Status, and a progress line on stderr for long copies.
+#ifndef MDFS_TOOLS_HOST_IO_H_
+#define MDFS_TOOLS_HOST_IO_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "mdfs/status.h"
+
+namespace mdfs::cli {
+
+// "<operation>: <strerror(error)>" with the Code that matches `error`.
+Status HostErrnoStatus(std::string_view operation, int error);
+
+// An owned host file descriptor (or a borrowed one: stdin/stdout).
+class HostFile {
+ public:
+  HostFile() = default;
+  HostFile(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  HostFile(HostFile&& other) noexcept;
+  HostFile& operator=(HostFile&& other) noexcept;
+  HostFile(const HostFile&) = delete;
+  HostFile& operator=(const HostFile&) = delete;
+  ~HostFile();
+
+  int fd() const { return fd_; }
+  // Closes an owned descriptor, reporting a failed close (lost writes).
+  Status Close();
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+};
+
+// The source of `mdfs put`: "-" is stdin. `size` is known (>= 0) for
+// regular files, -1 otherwise. Directories are refused.
+struct HostSource {
+  HostFile file;
+  int64_t size = -1;
+  uint32_t mode = 0644;  // permission bits of a regular file
+};
+Result<HostSource> OpenHostSource(const std::string& path);
+
+// The destination of `mdfs get`: "-" is stdout. An existing host directory
+// receives the file under `default_name`. `created` says whether this call
+// created the file (so a failed copy can remove it).
+struct HostDestination {
+  HostFile file;
+  std::string path;
+  bool created = false;
+};
+Result<HostDestination> OpenHostDestination(const std::string& path,
+                                            const std::string& default_name);
+
+// Reads until `out` is full or end of input; returns the bytes read.
+Result<size_t> ReadFull(int fd, std::span<std::byte> out);
+// Writes all of `data`.
+Status WriteAll(int fd, std::span<const std::byte> data);
+
+// "put: 512 MiB / 2.0 GiB (25%)" on stderr, redrawn in place, when stderr
+// is a terminal and the copy is big (> 64 MiB, or of unknown size and
+// past 64 MiB already).
+class Progress {
+ public:
+  Progress(std::string label, int64_t total_bytes);
+  void Update(uint64_t done_bytes);
+  // Ends the line if anything was drawn.
+  void Finish();
+
+ private:
+  std::string label_;
+  int64_t total_bytes_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace mdfs::cli
+
+#endif  // MDFS_TOOLS_HOST_IO_H_

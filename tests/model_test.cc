@@ -1,0 +1,200 @@
+// The randomized model test (the fsx idea): seeded random sequences of every
+// operation run against mdfs on a memory device and against ModelFs; after
+// every step the touched names are compared (attributes, whole file bytes,
+// directory entries, block-map invariants), every kTreeCheckInterval steps
+// and at the end the whole tree, with close/reopen at random points. At the
+// end of each seed fsck must be clean and removing everything must give back
+// every block and inode.
+//
+// Knobs: MDFS_MODEL_SEEDS (default 20), MDFS_MODEL_STEPS (default 2000),
+// MDFS_FIRST_SEED, MDFS_SEED (one seed only). See doc/testing.md.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "mdfs/fsck.h"
+#include "model/checker.h"
+#include "model/fs_driver.h"
+#include "model/history.h"
+#include "model/test_env.h"
+#include "model/workload.h"
+
+namespace mdfs::test {
+namespace {
+
+constexpr uint64_t kDeviceBytes = 128ull << 20;
+constexpr uint64_t kTreeCheckInterval = 100;
+
+class ModelRun {
+ public:
+  explicit ModelRun(uint64_t seed) : seed_(seed), workload_(seed, WorkloadProfile::Everything()) {}
+
+  // Runs `steps` random steps and the end-of-seed checks; the first
+  // mismatch is reported with ADD_FAILURE and ends the run.
+  void Run(uint64_t steps);
+
+ private:
+  bool Start();
+  bool Step(uint64_t step);
+  bool CompareStep(uint64_t step, const Op& op, const std::optional<ModelFs>& before,
+                   const std::vector<std::byte>& expected_read,
+                   const std::vector<std::byte>& actual_read);
+  bool Reopen(uint64_t step);
+  bool Fsck(uint64_t step);
+  bool RemoveEverything(uint64_t step);
+  bool Check(uint64_t step, const testing::AssertionResult& result);
+  bool Fail(uint64_t step, const std::string& what);
+
+  const uint64_t seed_;
+  Workload workload_;
+  ModelFs model_;
+  History history_;
+  ManualClock clock_;
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<FileSystem> fs_;
+  FileSystemStats initial_stats_;
+  uint64_t initial_root_blocks_ = 0;
+};
+
+bool ModelRun::Fail(uint64_t step, const std::string& what) {
+  ADD_FAILURE() << "seed " << seed_ << ", step " << step << ": " << what
+                << "\nlast operations:\n" << history_.Dump()
+                << "reproduce: MDFS_SEED=" << seed_ << " MDFS_MODEL_STEPS=" << step + 1
+                << " ./tests/model_test --gtest_filter='ModelTest.*'";
+  return false;
+}
+
+bool ModelRun::Check(uint64_t step, const testing::AssertionResult& result) {
+  return result ? true : Fail(step, result.message());
+}
+
+bool ModelRun::Start() {
+  auto device = CreateMemoryDevice(kDeviceBytes);
+  if (!device.ok()) return Fail(0, "CreateMemoryDevice: " + device.status().ToString());
+  device_ = std::move(*device);
+  Status formatted = FileSystem::Format(device_.get(), {.clock = &clock_});
+  if (!formatted.ok()) return Fail(0, "Format: " + formatted.ToString());
+  auto fs = FileSystem::Open(device_.get(), {.clock = &clock_});
+  if (!fs.ok()) return Fail(0, "Open: " + fs.status().ToString());
+  fs_ = std::move(*fs);
+  auto stats = fs_->StatFs();
+  auto root = fs_->GetAttributes(kRootInode);
+  if (!stats.ok() || !root.ok()) return Fail(0, "StatFs/GetAttributes of a new file system failed");
+  initial_stats_ = *stats;
+  initial_root_blocks_ = root->allocated_blocks;
+  return Check(0, CheckTree(*fs_, model_));
+}
+
+void ModelRun::Run(uint64_t steps) {
+  if (!Start()) return;
+  for (uint64_t step = 1; step <= steps; ++step) {
+    if (!Step(step)) return;
+  }
+  const uint64_t end = steps + 1;
+  if (!Check(end, CheckTree(*fs_, model_)) || !Reopen(end) || !Fsck(end)) return;
+  if (!RemoveEverything(end)) return;
+  fs_.reset();
+  Fsck(end);
+}
+
+bool ModelRun::Step(uint64_t step) {
+  const Op op = workload_.Next(model_);
+  history_.Add(step, op);
+  clock_.AdvanceNs(1'000);
+  if (op.kind == OpKind::kReopen) return Reopen(step);
+  std::optional<ModelFs> before;
+  if (op.kind == OpKind::kTruncate || op.kind == OpKind::kSetAttr) before = model_;
+  std::vector<std::byte> expected_read, actual_read;
+  const Outcome expected = model_.Apply(op, clock_.NowRealtimeNs(), &expected_read);
+  const Status actual = ApplyToFileSystem(*fs_, op, &actual_read);
+  if (!expected.Accepts(actual.code())) {
+    std::string want = CodeName(expected.code);
+    if (expected.alternative != expected.code) want += std::string(" or ") + CodeName(expected.alternative);
+    return Fail(step, op.ToString() + " returned " + (actual.ok() ? "OK" : actual.ToString()) +
+                          ", the model expects " + want);
+  }
+  if (!CompareStep(step, op, actual.ok() ? before : std::nullopt, expected_read, actual_read)) {
+    return false;
+  }
+  if (step % kTreeCheckInterval == 0) return Check(step, CheckTree(*fs_, model_));
+  return true;
+}
+
+bool ModelRun::CompareStep(uint64_t step, const Op& op, const std::optional<ModelFs>& before,
+                           const std::vector<std::byte>& expected_read,
+                           const std::vector<std::byte>& actual_read) {
+  if (op.kind == OpKind::kRead && actual_read != expected_read) {
+    const auto mismatch = std::mismatch(actual_read.begin(), actual_read.end(),
+                                        expected_read.begin(), expected_read.end());
+    return Fail(step, op.ToString() + " read " + std::to_string(actual_read.size()) +
+                          " bytes, the model " + std::to_string(expected_read.size()) +
+                          "; first difference at +" +
+                          std::to_string(mismatch.first - actual_read.begin()));
+  }
+  for (const std::string& path : {op.path, op.path2}) {
+    if (path.empty()) continue;
+    if (!Check(step, CheckPath(*fs_, model_, path))) return false;
+    if (!Check(step, CheckPath(*fs_, model_, ParentPath(path)))) return false;
+  }
+  return !before || Check(step, CheckBlockMapAfter(*fs_, *before, op));
+}
+
+bool ModelRun::Reopen(uint64_t step) {
+  fs_.reset();
+  // Closing does not persist the mtime of pure overwrites that were not
+  // fsynced (regression_test.cc CleanCloseLosesOverwriteMtime).
+  model_.ForgetFileTimes();
+  auto fs = FileSystem::Open(device_.get(), {.clock = &clock_});
+  if (!fs.ok()) return Fail(step, "reopen: " + fs.status().ToString());
+  fs_ = std::move(*fs);
+  return Check(step, CheckTree(*fs_, model_));
+}
+
+bool ModelRun::Fsck(uint64_t step) {
+  auto report = CheckFileSystem(device_.get());
+  if (!report.ok()) return Fail(step, "CheckFileSystem: " + report.status().ToString());
+  if (!report->clean()) return Fail(step, "fsck: " + DescribeProblems(*report));
+  return true;
+}
+
+// Removes every name (children first) and requires StatFs to report every
+// inode and every block free again, except blocks the root directory keeps.
+bool ModelRun::RemoveEverything(uint64_t step) {
+  std::vector<ModelEntry> entries = model_.Walk();
+  std::reverse(entries.begin(), entries.end());
+  for (const ModelEntry& entry : entries) {
+    const Op op{.kind = entry.type == S_IFDIR ? OpKind::kRmdir : OpKind::kUnlink, .path = entry.path};
+    history_.Add(step, op);
+    model_.Apply(op, clock_.NowRealtimeNs());
+    const Status status = ApplyToFileSystem(*fs_, op);
+    if (!status.ok()) return Fail(step, op.ToString() + ": " + status.ToString());
+  }
+  if (!Check(step, CheckTree(*fs_, model_))) return false;
+  auto stats = fs_->StatFs();
+  auto root = fs_->GetAttributes(kRootInode);
+  if (!stats.ok() || !root.ok()) return Fail(step, "StatFs/GetAttributes failed");
+  const uint64_t root_growth = root->allocated_blocks - initial_root_blocks_;
+  if (stats->free_blocks + root_growth != initial_stats_.free_blocks ||
+      stats->free_inodes != initial_stats_.free_inodes) {
+    return Fail(step, "after removing everything: free blocks " + std::to_string(stats->free_blocks) +
+                          " (+" + std::to_string(root_growth) + " kept by the root), free inodes " +
+                          std::to_string(stats->free_inodes) + "; after mkfs " +
+                          std::to_string(initial_stats_.free_blocks) + " and " +
+                          std::to_string(initial_stats_.free_inodes) + ": a leak");
+  }
+  return true;
+}
+
+TEST(ModelTest, RandomOperationsMatchTheModel) {
+  const uint64_t steps = EnvUint("MDFS_MODEL_STEPS", 2000);
+  for (uint64_t seed : SeedsToRun(EnvUint("MDFS_MODEL_SEEDS", 20))) {
+    ModelRun(seed).Run(steps);
+    if (HasFailure()) break;
+  }
+}
+
+}  // namespace
+}  // namespace mdfs::test

@@ -123,9 +123,10 @@ Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
   MDFS_RETURN_IF_ERROR(CheckReadable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
   (void)inode;
-  if (inode_time_dirty_[ino] && !read_only_) {
+  if (inode_time_dirty_[ino] && !read_only_ && !data_only) {
     // The times changed by overwrites: one transaction (whose commit also
-    // flushes the data written before it).
+    // flushes the data written before it). fdatasync (data_only) skips
+    // them, as Linux does for timestamps: the data needs one flush only.
     Transaction tx(&inodes_);
     tx.Modify(ino);
     return Commit(tx);

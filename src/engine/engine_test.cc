@@ -65,6 +65,15 @@ TEST_F(EngineTest, OverwriteThenFsyncSurvivesReopen) {
   EXPECT_EQ(ReadAll(file->ino), expected);
 }
 
+TEST_F(EngineTest, DataOnlyFsyncMakesOverwriteDurable) {
+  auto file = fs_->Create(kRootInode, "a", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'x'))).ok());
+  ASSERT_TRUE(fs_->Write(file->ino, 4096, Bytes("new")).ok());
+  ASSERT_TRUE(fs_->Fsync(file->ino, /*data_only=*/true).ok());
+  Reopen();
+  EXPECT_EQ(ReadAll(file->ino).substr(4096, 4), "newx");
+}
+
 TEST_F(EngineTest, SparseWriteReadsZerosInGap) {
   auto file = fs_->Create(kRootInode, "s", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("ab")).ok());

@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cstdio>
 #include <sstream>
 
@@ -38,6 +40,10 @@ bool ByteAccepted(std::byte actual, std::byte expected, uint64_t offset,
 AssertionResult CompareBytes(const std::vector<std::byte>& actual,
                              const std::vector<std::byte>& expected,
                              const ByteTolerance* tolerance) {
+  if (actual.size() == expected.size() &&
+      std::memcmp(actual.data(), expected.data(), actual.size()) == 0) {
+    return AssertionSuccess();
+  }
   uint64_t first = UINT64_MAX, count = 0;
   for (uint64_t i = 0; i < actual.size(); ++i) {
     if (ByteAccepted(actual[i], expected[i], i, tolerance)) continue;
@@ -50,6 +56,11 @@ AssertionResult CompareBytes(const std::vector<std::byte>& actual,
                             << " (block " << first / kBlock << "); from offset " << from
                             << " mdfs " << Hex(actual, from, 24) << " model "
                             << Hex(expected, from, 24);
+}
+
+bool IsZero(const std::byte* begin, uint64_t length) {
+  static const std::array<std::byte, kBlock> kZeros{};
+  return std::memcmp(begin, kZeros.data(), length) == 0;
 }
 
 AssertionResult CheckExtentShape(const std::vector<ExtentInfo>& extents, uint64_t device_bytes) {
@@ -81,10 +92,8 @@ AssertionResult CheckNonZeroMapped(const std::vector<ExtentInfo>& extents,
                                    const std::vector<std::byte>& bytes) {
   size_t next = 0;
   for (uint64_t block = 0; block * kBlock < bytes.size(); ++block) {
-    const auto begin = bytes.begin() + static_cast<std::ptrdiff_t>(block * kBlock);
-    const auto end = bytes.begin() +
-                     static_cast<std::ptrdiff_t>(std::min<uint64_t>(bytes.size(), (block + 1) * kBlock));
-    if (std::all_of(begin, end, [](std::byte b) { return b == std::byte{0}; })) continue;
+    const uint64_t length = std::min<uint64_t>(bytes.size() - block * kBlock, kBlock);
+    if (IsZero(bytes.data() + block * kBlock, length)) continue;
     while (next < extents.size() && extents[next].file_offset + extents[next].length <= block * kBlock) {
       ++next;
     }

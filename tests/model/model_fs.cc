@@ -129,21 +129,25 @@ void ModelFs::TouchDirectories(NodeId first, NodeId second, int64_t now_ns) {
   nodes_.at(second).mtime_ns = now_ns;
 }
 
+// Linux checks the new name (its parent, its length, EEXIST) before it
+// refuses to link a directory (EPERM); mdfs checks the type first
+// (regression_test.cc LinkDirectoryOntoExistingName), accepted here.
 Outcome ModelFs::Link(const Op& op, int64_t now_ns) {
   auto source = Resolve(op.path);
   if (!source.ok()) return Fail(source.status().code());
-  auto parent = ResolveParent(op.path2);
-  if (!parent.ok()) return Fail(parent.status().code());
-  const std::string name = BaseName(op.path2);
-  if (name.size() > kMaxNameLength) return Fail(Code::kNameTooLong);
-  ModelNode& dir = nodes_.at(*parent);
   ModelNode& node = nodes_.at(*source);
-  if (dir.children.count(name)) {
-    // Linux: EEXIST (filename_create) before EPERM (vfs_link). mdfs checks
-    // the type first: regression_test.cc LinkDirectoryOntoExistingName.
-    return Fail(Code::kExists, node.type == S_IFDIR ? Code::kPermissionDenied : Code::kExists);
+  const bool is_dir = node.type == S_IFDIR;
+  auto fail = [is_dir](Code code) { return Fail(code, is_dir ? Code::kPermissionDenied : code); };
+  auto parent = ResolveParent(op.path2);
+  if (!parent.ok()) {
+    const bool engine_sees_it = Resolve(ParentPath(op.path2)).ok();
+    return engine_sees_it ? fail(parent.status().code()) : Fail(parent.status().code());
   }
-  if (node.type == S_IFDIR) return Fail(Code::kPermissionDenied);
+  const std::string name = BaseName(op.path2);
+  if (name.size() > kMaxNameLength) return fail(Code::kNameTooLong);
+  ModelNode& dir = nodes_.at(*parent);
+  if (dir.children.count(name)) return fail(Code::kExists);
+  if (is_dir) return Fail(Code::kPermissionDenied);
   dir.children.emplace(name, *source);
   ++node.nlink;
   dir.mtime_ns = now_ns;
@@ -211,8 +215,13 @@ Outcome ModelFs::Rename(const Op& op, int64_t now_ns) {
     const bool missing = old_it == old_children.end();
     return Fail(code, engine_sees_it && missing ? Code::kNotFound : code);
   }
-  if (old_it == old_children.end()) return Fail(Code::kNotFound);
-  if (new_name.size() > kMaxNameLength) return Fail(Code::kNameTooLong);
+  const bool name_too_long = new_name.size() > kMaxNameLength;
+  if (old_it == old_children.end()) {
+    // Linux looks the source up first; checking the name's length first is
+    // as good.
+    return Fail(Code::kNotFound, name_too_long ? Code::kNameTooLong : Code::kNotFound);
+  }
+  if (name_too_long) return Fail(Code::kNameTooLong);
   const auto& new_children = nodes_.at(*new_parent).children;
   auto new_it = new_children.find(new_name);
   const bool exists = new_it != new_children.end();

@@ -49,10 +49,9 @@ void CheckTail(Context& ctx) {
   if (ctx.sb.bitmap_blocks == 0 || !ctx.bitmap_known[ctx.sb.bitmap_blocks - 1]) return;
   const uint64_t end = ctx.sb.bitmap_blocks * format::kBitsPerBitmapBlock;
   RunReporter clear_runs([&ctx](uint64_t first, uint64_t count) {
-    ctx.Problem("bitmap-tail-clear", "bitmap bits " + std::to_string(first) + "-" +
-                                         std::to_string(first + count - 1),
-                "bits past total_blocks (" + std::to_string(ctx.sb.total_blocks) +
-                    ") must be set");
+    ctx.Problem("bitmap-tail-clear",
+                "bitmap bits " + std::to_string(first) + "-" + std::to_string(first + count - 1),
+                "bits past total_blocks (" + std::to_string(ctx.sb.total_blocks) + ") must be set");
   });
   for (uint64_t bit = ctx.sb.total_blocks; bit < end; ++bit) {
     if ((std::to_integer<unsigned>(ctx.bitmap[bit / 8]) >> (bit % 8) & 1u) == 0) {

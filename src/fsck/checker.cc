@@ -102,9 +102,12 @@ std::string BlockRange(uint64_t first, uint64_t count) {
 
 std::string TypeName(uint32_t type_bits) {
   switch (type_bits & S_IFMT) {
-    case S_IFREG: return "regular file";
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "symlink";
+    case S_IFREG:
+      return "regular file";
+    case S_IFDIR:
+      return "directory";
+    case S_IFLNK:
+      return "symlink";
   }
   char text[32];
   std::snprintf(text, sizeof(text), "mode 0%o", type_bits);

@@ -48,8 +48,8 @@ struct InodeInfo {
   std::vector<uint64_t> extent_blocks;
 
   // Filled by CheckDirectories.
-  uint32_t entries = 0;   // directory entries naming this inode
-  uint64_t holder = 0;    // the directory holding the first such entry (0: none)
+  uint32_t entries = 0;            // directory entries naming this inode
+  uint64_t holder = 0;             // the directory holding the first such entry (0: none)
   std::vector<uint64_t> children;  // directories: the in-use inodes their entries name
 
   uint32_t type() const { return record.mode & S_IFMT; }

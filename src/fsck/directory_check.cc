@@ -81,8 +81,8 @@ class DirectoryChecker {
   }
 
   void CheckEntry(uint64_t dir_ino, InodeInfo& dir, const format::DirectoryRecord& entry) {
-    const std::string where = "directory " + std::to_string(dir_ino) + " entry " +
-                              Quoted(entry.name);
+    const std::string where =
+        "directory " + std::to_string(dir_ino) + " entry " + Quoted(entry.name);
     if (!ValidName(entry.name)) {
       ctx_.Problem("bad-entry-name", where, "not a valid file name");
     }
@@ -117,8 +117,8 @@ class DirectoryChecker {
   }
 
   Context& ctx_;
-  std::unordered_set<uint64_t> read_;           // directory blocks read so far
-  std::unordered_set<std::string> names_;       // names in the current directory
+  std::unordered_set<uint64_t> read_;      // directory blocks read so far
+  std::unordered_set<std::string> names_;  // names in the current directory
 };
 
 }  // namespace

@@ -125,8 +125,8 @@ void CheckDirectoryMap(Context& ctx, uint64_t ino, const InodeInfo& info) {
   std::string why;
   std::optional<uint64_t> blocks = DenseWrittenBlocks(info, &why);
   if (!blocks) {
-    ctx.Problem("directory-bad-map", where, "a directory's blocks must be written and dense: " +
-                                                why);
+    ctx.Problem("directory-bad-map", where,
+                "a directory's blocks must be written and dense: " + why);
   } else if (info.record.size != *blocks * kBlockSize) {
     ctx.Problem("directory-size-wrong", where,
                 "size " + std::to_string(info.record.size) + " but " + std::to_string(*blocks) +

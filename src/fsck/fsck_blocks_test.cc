@@ -111,8 +111,9 @@ TEST(FsckBlocksTest, DoubleOwnedBlock) {
   format::InodeRecord thief = Image::NewInode(S_IFREG | 0644, 1, 4096);
   image.SetExtents(thief, {Extent(0, tree.file_block + 1, 1)});
   image.WriteInode(7, thief);
-  image.MakeDirectory(1, 1, {Entry("d", 2, kDirType), Entry("big", 5, kFileType),
-                             Entry("prealloc", 6, kFileType), Entry("thief", 7, kFileType)});
+  image.MakeDirectory(1, 1,
+                      {Entry("d", 2, kDirType), Entry("big", 5, kFileType),
+                       Entry("prealloc", 6, kFileType), Entry("thief", 7, kFileType)});
   FsckReport report = image.Check();
   const FsckProblem* problem = FindProblem(report, "block-double-owned");
   ASSERT_NE(problem, nullptr) << Describe(report);
@@ -133,8 +134,7 @@ TEST(FsckBlocksTest, ExtentBlockSharedWithData) {
   FsckReport report = image.Check();
   const FsckProblem* problem = FindProblem(report, "block-double-owned");
   ASSERT_NE(problem, nullptr) << Describe(report);
-  EXPECT_NE(problem->message.find("inode 5 extent block 0"), std::string::npos)
-      << problem->message;
+  EXPECT_NE(problem->message.find("inode 5 extent block 0"), std::string::npos) << problem->message;
   EXPECT_TRUE(HasProblem(report, "block-leaked")) << Describe(report);  // f's old block 2
 }
 

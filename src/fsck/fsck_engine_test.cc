@@ -18,16 +18,18 @@ std::span<const std::byte> Bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    auto status_or_result_ = (expr);                     \
-    ASSERT_TRUE(status_or_result_.ok()) << #expr << ": " \
-                                        << StatusOf(status_or_result_).ToString(); \
+#define ASSERT_OK(expr)                                             \
+  do {                                                              \
+    auto status_or_result_ = (expr);                                \
+    ASSERT_TRUE(status_or_result_.ok())                             \
+        << #expr << ": " << StatusOf(status_or_result_).ToString(); \
   } while (0)
 
 inline Status StatusOf(const Status& status) { return status; }
 template <typename T>
-Status StatusOf(const Result<T>& result) { return result.status(); }
+Status StatusOf(const Result<T>& result) {
+  return result.status();
+}
 
 FsckReport CheckDevice(Device* device) {
   Result<FsckReport> report = CheckFileSystem(device);

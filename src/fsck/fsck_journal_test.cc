@@ -48,9 +48,9 @@ TEST(FsckJournalTest, JournalImagesAreCheckedToo) {
 TEST(FsckJournalTest, TransactionAlreadyApplied) {
   Image image;
   BuildTree(image);
-  image.WriteTransaction(kSequence, {{image.InodeBlock(3), image.Read(image.InodeBlock(3))},
-                                     {image.sb().bitmap_start,
-                                      image.Read(image.sb().bitmap_start)}});
+  image.WriteTransaction(kSequence,
+                         {{image.InodeBlock(3), image.Read(image.InodeBlock(3))},
+                          {image.sb().bitmap_start, image.Read(image.sb().bitmap_start)}});
   FsckReport report = image.Check();
   EXPECT_TRUE(report.clean()) << Describe(report);
   EXPECT_EQ(report.journal_state, "transaction 7 (2 blocks) already applied");
@@ -69,15 +69,15 @@ TEST(FsckJournalTest, TransactionSpanningSeveralDescriptors) {
   g.extent_count = 1;
   format::Block directory_image;
   format::EncodeDirectoryBlock(
-      format::DirectoryBlock{{Entry("f", 3, kFileType), Entry("s", 4, kLinkType),
-                              Entry("g", 7, kFileType)}},
+      format::DirectoryBlock{
+          {Entry("f", 3, kFileType), Entry("s", 4, kLinkType), Entry("g", 7, kFileType)}},
       tree.dir_block, kSequence, directory_image);
-  const uint64_t regions = image.WriteTransaction(
-      kSequence,
-      {{image.InodeBlock(7), image.InodeTableBlockWith(7, g, kSequence)},
-       {tree.dir_block, directory_image},
-       {image.sb().bitmap_start, bitmap_image}},
-      1);
+  const uint64_t regions =
+      image.WriteTransaction(kSequence,
+                             {{image.InodeBlock(7), image.InodeTableBlockWith(7, g, kSequence)},
+                              {tree.dir_block, directory_image},
+                              {image.sb().bitmap_start, bitmap_image}},
+                             1);
   ASSERT_EQ(regions, 7u);  // 3 x (descriptor + image) + commit
   FsckReport report = image.Check();
   EXPECT_TRUE(report.clean()) << Describe(report);
@@ -114,8 +114,8 @@ TEST(FsckJournalTest, ImageChangedAfterCommitIsTorn) {
 TEST(FsckJournalTest, CommitOfAnotherSequenceIsTorn) {
   Image image;
   BuildTree(image);
-  const uint64_t blocks = image.WriteTransaction(
-      kSequence, {{image.InodeBlock(3), image.Read(image.InodeBlock(3))}});
+  const uint64_t blocks =
+      image.WriteTransaction(kSequence, {{image.InodeBlock(3), image.Read(image.InodeBlock(3))}});
   const uint64_t commit_block = image.sb().journal_start + blocks - 1;
   auto commit = format::DecodeJournalCommit(image.Read(commit_block), commit_block);
   ASSERT_TRUE(commit.ok()) << commit.status().ToString();
@@ -129,8 +129,8 @@ TEST(FsckJournalTest, CommitOfAnotherSequenceIsTorn) {
 
 TEST(FsckJournalTest, MissingCommitIsTorn) {
   Image image;
-  const uint64_t blocks = image.WriteTransaction(
-      kSequence, {{image.InodeBlock(3), image.Read(image.InodeBlock(3))}});
+  const uint64_t blocks =
+      image.WriteTransaction(kSequence, {{image.InodeBlock(3), image.Read(image.InodeBlock(3))}});
   image.Write(image.sb().journal_start + blocks - 1, format::Block{});
   FsckReport report = image.Check();
   EXPECT_TRUE(report.clean()) << Describe(report);
@@ -152,8 +152,7 @@ TEST(FsckJournalTest, ImageTargetInsideTheJournal) {
   FsckReport report = image.Check();
   const FsckProblem* problem = FindProblem(report, "journal-bad-target");
   ASSERT_NE(problem, nullptr) << Describe(report);
-  EXPECT_NE(problem->message.find(std::to_string(target)), std::string::npos)
-      << problem->message;
+  EXPECT_NE(problem->message.find(std::to_string(target)), std::string::npos) << problem->message;
 }
 
 TEST(FsckJournalTest, BadSuperblockImage) {

@@ -9,8 +9,7 @@ namespace mdfs::fsck::testing {
 namespace {
 
 // Root entries of the standard tree, plus `extra`.
-std::vector<format::DirectoryRecord> RootEntries(
-    std::vector<format::DirectoryRecord> extra = {}) {
+std::vector<format::DirectoryRecord> RootEntries(std::vector<format::DirectoryRecord> extra = {}) {
   std::vector<format::DirectoryRecord> entries = {
       Entry("d", 2, kDirType), Entry("big", 5, kFileType), Entry("prealloc", 6, kFileType)};
   entries.insert(entries.end(), extra.begin(), extra.end());
@@ -35,8 +34,8 @@ TEST(FsckNamespaceTest, HardLinkCountsEveryEntry) {
   Image image;
   BuildTree(image);
   // A second name for /big in /d: nlink must become 2.
-  image.MakeDirectory(2, 1, {Entry("f", 3, kFileType), Entry("s", 4, kLinkType),
-                             Entry("big2", 5, kFileType)});
+  image.MakeDirectory(
+      2, 1, {Entry("f", 3, kFileType), Entry("s", 4, kLinkType), Entry("big2", 5, kFileType)});
   FsckReport report = image.Check();
   const FsckProblem* problem = FindProblem(report, "nlink-wrong");
   ASSERT_NE(problem, nullptr) << Describe(report);
@@ -94,8 +93,8 @@ TEST(FsckNamespaceTest, EntryToInodeOutOfRange) {
 TEST(FsckNamespaceTest, DuplicateEntryAcrossBlocks) {
   Image image;
   BuildTree(image);
-  image.MakeDirectory(2, 1, {{Entry("f", 3, kFileType), Entry("s", 4, kLinkType)},
-                             {Entry("f", 3, kFileType)}});
+  image.MakeDirectory(
+      2, 1, {{Entry("f", 3, kFileType), Entry("s", 4, kLinkType)}, {Entry("f", 3, kFileType)}});
   format::InodeRecord f = image.ReadInode(3);
   f.nlink = 2;  // so that only the duplicate is wrong
   image.WriteInode(3, f);
@@ -165,8 +164,8 @@ TEST(FsckNamespaceTest, DirectoryParentWrong) {
 TEST(FsckNamespaceTest, EntryToRoot) {
   Image image;
   BuildTree(image);
-  image.MakeDirectory(2, 1, {Entry("f", 3, kFileType), Entry("s", 4, kLinkType),
-                             Entry("up", 1, kDirType)});
+  image.MakeDirectory(
+      2, 1, {Entry("f", 3, kFileType), Entry("s", 4, kLinkType), Entry("up", 1, kDirType)});
   format::InodeRecord d = image.ReadInode(2);
   d.nlink = 3;
   image.WriteInode(2, d);
@@ -199,8 +198,7 @@ TEST(FsckNamespaceTest, BadDirectoryBlock) {
   FsckReport report = image.Check();
   const FsckProblem* problem = FindProblem(report, "bad-checksum");
   ASSERT_NE(problem, nullptr) << Describe(report);
-  EXPECT_EQ(problem->where,
-            "directory 2 block 0 (block " + std::to_string(tree.dir_block) + ")");
+  EXPECT_EQ(problem->where, "directory 2 block 0 (block " + std::to_string(tree.dir_block) + ")");
 }
 
 TEST(FsckNamespaceTest, DirectoryBlockOfWrongKind) {

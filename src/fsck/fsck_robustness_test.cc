@@ -51,7 +51,11 @@ TEST(FsckRobustnessTest, RandomDamageNeverCrashesAndIsSeen) {
   std::unique_ptr<Device> device = BuildImage();
   if (::testing::Test::HasFailure()) return;
   auto sb = format::DecodeSuperblock(
-      [&] { format::Block b; EXPECT_TRUE(format::ReadBlock(device.get(), 0, b).ok()); return b; }(),
+      [&] {
+        format::Block b;
+        EXPECT_TRUE(format::ReadBlock(device.get(), 0, b).ok());
+        return b;
+      }(),
       0);
   ASSERT_TRUE(sb.ok());
   ASSERT_TRUE(CheckFileSystem(device.get())->clean());
@@ -79,9 +83,9 @@ TEST(FsckRobustnessTest, RandomDamageNeverCrashesAndIsSeen) {
     ASSERT_TRUE(format::WriteBlock(device.get(), target, damaged).ok());
 
     Result<FsckReport> report = CheckFileSystem(device.get());
-    const bool fixed_region = target < sb->data_start &&
-                              !(target >= sb->journal_start &&
-                                target < sb->journal_start + sb->journal_blocks);
+    const bool fixed_region =
+        target < sb->data_start &&
+        !(target >= sb->journal_start && target < sb->journal_start + sb->journal_blocks);
     if (!reseal && fixed_region && damaged != original) {
       // Either a problem, or the block is one the last journal transaction
       // rewrites: then replay repairs it, and fsck checks the image instead.

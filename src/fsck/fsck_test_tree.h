@@ -17,10 +17,10 @@ namespace mdfs::fsck::testing {
 struct Tree {
   uint64_t root_block = 0;
   uint64_t dir_block = 0;
-  uint64_t file_block = 0;        // first of /d/f's 2 blocks
-  uint64_t big_first_data = 0;    // first of /big's 8 data blocks
-  uint64_t prealloc_block = 0;    // first of /prealloc's 3 blocks
-  uint64_t data_blocks = 0;       // data-region blocks the tree owns
+  uint64_t file_block = 0;      // first of /d/f's 2 blocks
+  uint64_t big_first_data = 0;  // first of /big's 8 data blocks
+  uint64_t prealloc_block = 0;  // first of /prealloc's 3 blocks
+  uint64_t data_blocks = 0;     // data-region blocks the tree owns
 };
 
 inline Tree BuildTree(Image& image) {
@@ -42,8 +42,8 @@ inline Tree BuildTree(Image& image) {
                               Extent(1, tree.prealloc_block + 1, 2, format::kExtentFlagUnwritten)});
   image.WriteInode(6, prealloc);
 
-  tree.root_block = image.MakeDirectory(1, 1, {Entry("d", 2, kDirType), Entry("big", 5, kFileType),
-                                               Entry("prealloc", 6, kFileType)});
+  tree.root_block = image.MakeDirectory(
+      1, 1, {Entry("d", 2, kDirType), Entry("big", 5, kFileType), Entry("prealloc", 6, kFileType)});
   // 2 (f) + 1 (s) + 1 (d) + 8 + 2 extent blocks (big) + 3 (prealloc) + 1 (root)
   tree.data_blocks = 18;
   return tree;

@@ -122,8 +122,8 @@ class Image {
   }
   format::InodeRecord ReadInode(uint64_t ino) {
     format::Block block = Read(InodeBlock(ino));
-    std::span<const std::byte, format::kInodeSize> raw(
-        block.data() + format::InodeByteOffset(ino), format::kInodeSize);
+    std::span<const std::byte, format::kInodeSize> raw(block.data() + format::InodeByteOffset(ino),
+                                                       format::kInodeSize);
     auto inode = format::DecodeInode(raw);
     EXPECT_TRUE(inode.ok()) << inode.status().ToString();
     return inode.ok() ? *inode : format::InodeRecord{};

@@ -67,7 +67,7 @@ void ScanTableBlock(Context& ctx, uint64_t index) {
     const uint64_t ino = index * format::kInodesPerBlock + slot + 1;
     if (ino > ctx.sb.inode_count) break;
     std::span<const std::byte, format::kInodeSize> raw(block.data() + format::InodeByteOffset(ino),
-                                                        format::kInodeSize);
+                                                       format::kInodeSize);
     ScanInode(ctx, ino, raw);
   }
 }

@@ -42,8 +42,10 @@ bool AllZero(const format::Block& block) {
 bool ReadRegion(Context& ctx, uint64_t index, format::Block& out) {
   const uint64_t block_number = ctx.sb.journal_start + index;
   Status status = format::ReadBlock(ctx.device, block_number, out);
-  if (!status.ok()) ctx.Problem("read-error", "block " + std::to_string(block_number),
-                                "journal: " + status.message());
+  if (!status.ok()) {
+    ctx.Problem("read-error", "block " + std::to_string(block_number),
+                "journal: " + status.message());
+  }
   return status.ok();
 }
 
@@ -174,9 +176,9 @@ void ApplySuperblockImages(Context& ctx) {
     if (it == ctx.overlay.end()) continue;
     Result<format::Superblock> sb = format::DecodeSuperblock(it->second, block_number);
     if (!sb.ok()) {
-      ctx.Problem("journal-bad-image", "block " + std::to_string(block_number),
-                  "the journal's image of the superblock does not decode: " +
-                      sb.status().message());
+      ctx.Problem(
+          "journal-bad-image", "block " + std::to_string(block_number),
+          "the journal's image of the superblock does not decode: " + sb.status().message());
     } else if (block_number == format::kSuperblockPrimary) {
       ctx.sb = *sb;
       ctx.report.total_blocks = ctx.sb.total_blocks;

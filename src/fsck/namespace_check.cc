@@ -26,7 +26,7 @@ void CheckRoot(Context& ctx) {
   std::string why;
   if (root == nullptr) {
     why = ctx.StateOf(kRootInode) == InodeState::kFree ? "the root inode is free"
-                                                        : "the root inode could not be read";
+                                                       : "the root inode could not be read";
   } else if (!root->is_directory()) {
     why = "the root inode is a " + TypeName(root->type()) + ", not a directory";
   } else if (root->record.parent != kRootInode) {
@@ -150,9 +150,15 @@ void CountInodes(Context& ctx) {
   report.inodes_in_use = ctx.inodes.size();
   for (const auto& [ino, info] : ctx.inodes) {
     switch (info.type()) {
-      case S_IFDIR: ++report.directories; break;
-      case S_IFREG: ++report.regular_files; break;
-      case S_IFLNK: ++report.symlinks; break;
+      case S_IFDIR:
+        ++report.directories;
+        break;
+      case S_IFREG:
+        ++report.regular_files;
+        break;
+      case S_IFLNK:
+        ++report.symlinks;
+        break;
     }
   }
 }

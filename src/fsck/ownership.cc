@@ -38,12 +38,11 @@ void AddExtent(Context& ctx, uint64_t ino, size_t index, const format::ExtentRec
   uint64_t end = first + extent.block_count;
   if (end < first) end = UINT64_MAX;
   if (!ctx.InDataRegion(first, extent.block_count)) {
-    ctx.Problem("block-out-of-range", "inode " + std::to_string(ino) + " extent " +
-                                          std::to_string(index),
-                "device blocks " + std::to_string(first) + "+" +
-                    std::to_string(extent.block_count) + " are not all inside the data region [" +
-                    std::to_string(ctx.sb.data_start) + ", " +
-                    std::to_string(ctx.sb.total_blocks) + ")");
+    ctx.Problem(
+        "block-out-of-range", "inode " + std::to_string(ino) + " extent " + std::to_string(index),
+        "device blocks " + std::to_string(first) + "+" + std::to_string(extent.block_count) +
+            " are not all inside the data region [" + std::to_string(ctx.sb.data_start) + ", " +
+            std::to_string(ctx.sb.total_blocks) + ")");
   }
   const uint64_t low = std::max(first, ctx.sb.data_start);
   const uint64_t high = std::min(end, ctx.sb.total_blocks);
@@ -96,9 +95,8 @@ void ReportUsedButFree(Context& ctx, const std::vector<Owned>& owned) {
 // owned blocks and reports blocks the bitmap marks used that nobody owns.
 // Returns the number of distinct owned blocks.
 uint64_t ReportLeaked(Context& ctx, const std::vector<Owned>& owned) {
-  const std::string caveat = ctx.AnyInodeUnreadable()
-                                 ? " (some inodes could not be read; one of them may own it)"
-                                 : "";
+  const std::string caveat =
+      ctx.AnyInodeUnreadable() ? " (some inodes could not be read; one of them may own it)" : "";
   RunReporter leaked_runs([&](uint64_t first, uint64_t count) {
     ctx.Problem("block-leaked", BlockRange(first, count),
                 "marked in use in the bitmap but owned by no inode" + caveat);

@@ -16,8 +16,7 @@ Result<format::Superblock> ReadSuperblock(Device* device, uint64_t block_number)
 }
 
 // The names of the fields in which `a` and `b` differ.
-std::vector<std::string> DifferentFields(const format::Superblock& a,
-                                         const format::Superblock& b) {
+std::vector<std::string> DifferentFields(const format::Superblock& a, const format::Superblock& b) {
   std::vector<std::string> fields;
   auto compare = [&fields](bool same, const char* name) {
     if (!same) fields.push_back(name);

@@ -155,6 +155,32 @@ TEST(FsckJournalTest, ImageTargetInsideTheJournal) {
   EXPECT_NE(problem->message.find(std::to_string(target)), std::string::npos) << problem->message;
 }
 
+// Replay of this transaction would overwrite /d/f's data with a directory
+// block.
+TEST(FsckJournalTest, ImageOverAFilesDataBlock) {
+  Image image;
+  Tree tree = BuildTree(image);
+  format::Block directory_image;
+  format::EncodeDirectoryBlock(format::DirectoryBlock{{Entry("x", 3, kFileType)}},
+                               tree.file_block, kSequence, directory_image);
+  image.WriteTransaction(kSequence, {{tree.file_block, directory_image}});
+  FsckReport report = image.Check();
+  const FsckProblem* problem = FindProblem(report, "journal-image-not-metadata");
+  ASSERT_NE(problem, nullptr) << Describe(report);
+  EXPECT_EQ(problem->where, "block " + std::to_string(tree.file_block));
+}
+
+TEST(FsckJournalTest, ImageOfAFreeBlock) {
+  Image image;
+  BuildTree(image);
+  const uint64_t free_block = image.sb().total_blocks - 10;
+  format::Block directory_image;
+  format::EncodeDirectoryBlock(format::DirectoryBlock{}, free_block, kSequence, directory_image);
+  image.WriteTransaction(kSequence, {{free_block, directory_image}});
+  FsckReport report = image.Check();
+  EXPECT_TRUE(HasProblem(report, "journal-image-not-metadata")) << Describe(report);
+}
+
 TEST(FsckJournalTest, BadSuperblockImage) {
   Image image;
   image.WriteTransaction(kSequence, {{format::kSuperblockPrimary, format::Block{}}});

@@ -6,6 +6,7 @@
 // Ownership is kept as ranges (one per extent), not per block, so memory
 // grows with the number of extents rather than the size of the device.
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,34 @@ uint64_t ReportLeaked(Context& ctx, const std::vector<Owned>& owned) {
   return owned_blocks;
 }
 
+// Invariant J4 of the journal: a committed transaction never carries an
+// image of a block it frees, and a later transaction that reused the block
+// would have replaced it in the journal. So every data-region block the
+// journal's transaction writes is, in the state after replay, a directory
+// block or an extent block; anything else means replay would overwrite a
+// file's data or free space.
+void CheckJournalTargetsAreMetadata(Context& ctx, const std::vector<Owned>& owned) {
+  std::set<uint64_t> unexplained;
+  for (const auto& [target, image] : ctx.overlay) {
+    if (target >= ctx.sb.data_start && target < ctx.sb.total_blocks) unexplained.insert(target);
+  }
+  for (const Owned& range : owned) {
+    if (unexplained.empty()) break;
+    const InodeInfo* owner = ctx.Find(range.ino);
+    if (!range.extent_block && !(owner != nullptr && owner->is_directory())) continue;
+    auto it = unexplained.lower_bound(range.first);
+    while (it != unexplained.end() && *it < range.end()) it = unexplained.erase(it);
+  }
+  const std::string caveat =
+      ctx.AnyInodeUnreadable() ? " (some inodes could not be read; one of them may own it)" : "";
+  for (uint64_t target : unexplained) {
+    ctx.Problem("journal-image-not-metadata", "block " + std::to_string(target),
+                "the journal's committed transaction writes this block, which is neither a "
+                "directory block nor an extent block: replay would overwrite data or free space" +
+                    caveat);
+  }
+}
+
 }  // namespace
 
 void CheckOwnership(Context& ctx) {
@@ -125,6 +154,7 @@ void CheckOwnership(Context& ctx) {
   ReportDoubleOwned(ctx, owned);
   ReportUsedButFree(ctx, owned);
   const uint64_t owned_blocks = ReportLeaked(ctx, owned);
+  CheckJournalTargetsAreMetadata(ctx, owned);
   // The fixed regions before data_start are in use by definition.
   ctx.report.blocks_in_use = std::min(ctx.sb.data_start, ctx.sb.total_blocks) + owned_blocks;
 }

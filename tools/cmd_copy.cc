@@ -95,7 +95,7 @@ Result<PutTarget> ResolvePutTarget(FileSystem& fs, std::string path, const std::
   PathParts parts = SplitPath(path);
   if (parts.name.empty()) return IsDirectory("cannot replace the root directory");
   auto parent = fs.LookupPath(parts.parent);
-  if (!parent.ok()) return parent.status().WithContext(parts.parent);
+  if (!parent.ok()) return parent.status();  // the engine's message names the path
   if ((parent->mode & S_IFMT) != S_IFDIR) return NotDirectory(parts.parent + " is not a directory");
   PutTarget target{*parent, parts.name, path, std::nullopt};
   if (found.ok()) {
@@ -163,8 +163,9 @@ Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source) 
   Status status = CopyIn(fs, ino, source);
   if (status.ok()) return status;
   Status removed = fs.Unlink(target.parent.ino, target.name);
-  std::string note = target.existing ? "the existing file was already truncated; "
-                                     : "";
+  std::string note = target.existing
+                         ? "put replaced the existing file: its old contents are lost; "
+                         : "";
   note += removed.ok() ? "the partly written file was removed"
                        : "the partly written file could not be removed: " + removed.ToString();
   return Status(status.code(), status.message() + " (" + note + ")");

@@ -174,6 +174,12 @@ int RunMkfs(const MkfsArgs& args, const GlobalOptions& globals) {
     return ReportMessage("mkfs", args.image + " does not exist; give --size to create it",
                          kExitUsage);
   }
+  if (plan->size) {
+    // Refuse an impossible geometry before creating or resizing anything.
+    auto geometry = format::ComputeGeometry(*plan->size, plan->format.bytes_per_inode,
+                                            plan->format.journal_blocks);
+    if (!geometry.ok()) return ReportError("mkfs", args.image, geometry.status());
+  }
   Result<std::unique_ptr<Device>> device = OpenForMkfs(args, *plan, exists, st, globals);
   if (!device.ok()) return ReportError("mkfs", args.image, device.status());
   Status status = FileSystem::Format(device->get(), plan->format);

@@ -21,7 +21,7 @@ bool IsDirectoryMode(uint32_t mode) { return (mode & S_IFMT) == S_IFDIR; }
 Result<std::pair<Attributes, std::string>> LookupParent(FileSystem& fs, const std::string& path) {
   PathParts parts = SplitPath(path);
   auto parent = fs.LookupPath(parts.parent);
-  if (!parent.ok()) return parent.status().WithContext(parts.parent);
+  if (!parent.ok()) return parent.status();  // the engine's message names the path
   if (!IsDirectoryMode(parent->mode)) return NotDirectory(parts.parent + " is not a directory");
   return std::make_pair(*parent, parts.name);
 }
@@ -244,7 +244,7 @@ Status MakeLink(FileSystem& fs, const LnArgs& args, const std::string& path) {
   }
   std::string target = NormalizePath(args.target);
   auto existing = fs.LookupPath(target);
-  if (!existing.ok()) return existing.status().WithContext(target);
+  if (!existing.ok()) return existing.status();
   return fs.Link(existing->ino, parent.first.ino, parent.second).status();
 }
 

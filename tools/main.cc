@@ -58,13 +58,18 @@ int UsageError(const CLI::App& app, const CLI::ParseError& error) {
   std::string command = FailedCommandName(app);
   std::string help = command.empty() ? "mdfs --help" : "mdfs " + command + " --help";
   std::string where = command.empty() ? "mdfs: " : "mdfs " + command + ": ";
-  std::cerr << where << error.what() << " (see '" << help << "')" << std::endl;
+  std::string what = error.what();
+  if (command.empty() && what.find("subcommand") != std::string::npos) {
+    what = "a command is required";
+  }
+  std::cerr << where << what << " (see '" << help << "')" << std::endl;
   return kExitUsage;
 }
 
 int Main(int argc, char** argv) {
   CLI::App app("", "mdfs");
   InstallManualHelp(app, TopLevelHelp());
+  app.set_help_flag("-h,--help", "print this manual page and exit");
   app.set_version_flag("--version", "mdfs " MDFS_VERSION " (on-device format v1)",
                        "print the version and exit");
   GlobalOptions globals;
@@ -93,7 +98,7 @@ int Main(int argc, char** argv) {
   for (const Command& command : commands) {
     if (command.app->parsed()) return command.run();
   }
-  return UsageError(app, CLI::RequiredError("a command"));
+  return UsageError(app, CLI::RequiredError("subcommand"));
 }
 
 }  // namespace

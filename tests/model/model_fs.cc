@@ -199,6 +199,12 @@ Outcome ModelFs::Rename(const Op& op, int64_t now_ns) {
   const uint32_t flags = op.flags;
   if ((flags & ~(kRenameNoReplace | kRenameExchange)) != 0 ||
       flags == (kRenameNoReplace | kRenameExchange)) {
+    // Linux checks the flags first; a front end that resolves the parents
+    // before it calls mdfs reports a failed lookup first.
+    for (const std::string& path : {ParentPath(op.path), ParentPath(op.path2)}) {
+      auto resolved = Resolve(path);
+      if (!resolved.ok()) return Fail(Code::kInvalidArgument, resolved.status().code());
+    }
     return Fail(Code::kInvalidArgument);
   }
   auto old_parent = ResolveParent(op.path);

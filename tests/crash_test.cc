@@ -1,0 +1,309 @@
+// The crash loop (DESIGN.md semantics 9): a seeded mutating workload runs
+// on mdfs over a CrashDevice; power fails at a random device write
+// (CrashAtWrite) or after a random step (Crash); the unflushed writes are
+// kept, dropped or torn per sector. Then fsck must be clean (before and
+// after recovery), Open must recover, and the tree must equal the model
+// after the last acknowledged step — or, when a step was in flight, the
+// model before or after it (an interrupted write+fsync may leave each byte
+// of its range old or new). The recovered file system must then keep
+// working.
+//
+// Knobs: MDFS_CRASH_ITERATIONS (default 300), MDFS_CRASH_ITERATION=<i> (run
+// only iteration i, to reproduce), MDFS_FIRST_SEED. See doc/testing.md.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "mdfs/fsck.h"
+#include "model/checker.h"
+#include "model/fs_driver.h"
+#include "model/history.h"
+#include "model/test_env.h"
+#include "model/workload.h"
+
+namespace mdfs::test {
+namespace {
+
+constexpr uint64_t kDeviceBytes = 32ull << 20;
+constexpr uint64_t kSteps = 60;                 // workload steps before the crash point
+constexpr uint64_t kStepsAfterRecovery = 15;
+constexpr uint64_t kIterationsPerWorkload = 10;  // crash points per workload seed
+
+// Where and how one iteration crashes; a pure function of the iteration number.
+struct CrashPlan {
+  uint64_t iteration = 0;
+  uint64_t workload_seed = 0;
+  bool at_write = true;     // CrashAtWrite(crash_write), else Crash() after crash_step
+  uint64_t crash_write = 0;
+  uint64_t crash_step = 0;
+  uint64_t writes_total = 0;  // device writes the whole workload makes
+  // When not 0, recovery itself crashes at this device write of Open (or
+  // right after Open if it writes less), before the recovery that is checked.
+  uint64_t recovery_crash_write = 0;
+  CrashDevice::CrashOptions options;
+
+  std::string ToString() const {
+    std::ostringstream out;
+    out << "iteration " << iteration << " (workload seed " << workload_seed << "): ";
+    if (at_write) {
+      out << "crash at device write " << crash_write << " of " << writes_total;
+    } else {
+      out << "crash after step " << crash_step;
+    }
+    out << ", keep " << options.keep_probability << " drop " << options.drop_probability
+        << " crash seed " << options.seed;
+    if (recovery_crash_write != 0) out << "; recovery crashes at write " << recovery_crash_write;
+    return out.str();
+  }
+};
+
+struct Stats {
+  uint64_t iterations = 0, in_flight = 0, acknowledged_in_flight = 0, matched_before = 0;
+  uint64_t matched_after = 0, needed_byte_tolerance = 0;
+};
+
+// One file system on a CrashDevice over a memory device, with the model.
+struct Rig {
+  std::unique_ptr<Device> base;
+  std::unique_ptr<CrashDevice> crash;
+  std::unique_ptr<FileSystem> fs;
+  ManualClock clock;
+};
+
+class CrashLoop {
+ public:
+  explicit CrashLoop(Stats* stats) : stats_(stats) {}
+  void RunIteration(uint64_t iteration);
+
+ private:
+  uint64_t WritesTotal(uint64_t workload_seed);
+  bool Setup(Rig& rig);
+  // Runs the workload until the device crashes; returns false on a failure.
+  bool RunUntilCrash(const CrashPlan& plan, Rig& rig);
+  bool CrashDuringRecovery(const CrashPlan& plan, Rig& rig);
+  bool CheckRecovered(const CrashPlan& plan, Rig& rig);
+  bool KeepWorking(Rig& rig, const ModelFs& state);
+  bool Fsck(Device* device, const char* when);
+  bool Fail(const std::string& what);
+
+  Stats* stats_;
+  std::map<uint64_t, uint64_t> writes_total_;  // by workload seed
+  // The current iteration.
+  CrashPlan plan_;
+  History history_;
+  std::optional<Workload> workload_;
+  ModelFs model_, before_;
+  std::optional<Op> in_flight_;
+  bool in_flight_acknowledged_ = false;
+};
+
+bool CrashLoop::Fail(const std::string& what) {
+  ADD_FAILURE() << plan_.ToString() << ": " << what << "\nin flight: "
+                << (in_flight_ ? in_flight_->ToString() : "nothing")
+                << (in_flight_acknowledged_ ? " (returned OK)" : "") << "\nlast operations:\n"
+                << history_.Dump() << "reproduce: MDFS_CRASH_ITERATION=" << plan_.iteration
+                << " ./tests/crash_test";
+  return false;
+}
+
+bool CrashLoop::Fsck(Device* device, const char* when) {
+  auto report = CheckFileSystem(device);
+  if (!report.ok()) return Fail(std::string("fsck ") + when + ": " + report.status().ToString());
+  if (!report->clean()) return Fail(std::string("fsck ") + when + ": " + DescribeProblems(*report));
+  return true;
+}
+
+bool CrashLoop::Setup(Rig& rig) {
+  auto base = CreateMemoryDevice(kDeviceBytes);
+  if (!base.ok()) return Fail("CreateMemoryDevice: " + base.status().ToString());
+  rig.base = std::move(*base);
+  rig.crash = std::make_unique<CrashDevice>(rig.base.get());
+  Status formatted = FileSystem::Format(rig.crash.get(), {.clock = &rig.clock});
+  if (!formatted.ok()) return Fail("Format: " + formatted.ToString());
+  auto fs = FileSystem::Open(rig.crash.get(), {.clock = &rig.clock});
+  if (!fs.ok()) return Fail("Open: " + fs.status().ToString());
+  rig.fs = std::move(*fs);
+  return true;
+}
+
+// Device writes of the whole workload of `workload_seed` without a crash
+// (the range CrashAtWrite draws from). Cached per seed.
+uint64_t CrashLoop::WritesTotal(uint64_t workload_seed) {
+  auto cached = writes_total_.find(workload_seed);
+  if (cached != writes_total_.end()) return cached->second;
+  Rig rig;
+  if (!Setup(rig)) return 0;
+  const uint64_t start = rig.crash->writes_seen();
+  Workload workload(workload_seed, WorkloadProfile::Mutating());
+  ModelFs model;
+  for (uint64_t step = 1; step <= kSteps; ++step) {
+    const Op op = workload.Next(model);
+    history_.Add(step, op);
+    rig.clock.AdvanceNs(1'000);
+    const Outcome expected = model.Apply(op, rig.clock.NowRealtimeNs());
+    const Status status = ApplyToFileSystem(*rig.fs, op);
+    if (!expected.Accepts(status.code())) {
+      Fail("calibration step " + std::to_string(step) + ": " + op.ToString() + " returned " +
+           status.ToString() + ", the model expects " + CodeName(expected.code));
+      return 0;
+    }
+  }
+  return writes_total_[workload_seed] = rig.crash->writes_seen() - start;
+}
+
+CrashPlan MakePlan(uint64_t iteration, uint64_t first_seed) {
+  std::mt19937_64 random(iteration * 0x9E3779B97F4A7C15ull + 17);
+  CrashPlan plan;
+  plan.iteration = iteration;
+  plan.workload_seed = first_seed + iteration / kIterationsPerWorkload;
+  plan.at_write = random() % 5 != 0;
+  plan.crash_step = 1 + random() % kSteps;
+  static constexpr double kKeep[] = {0.0, 0.2, 0.4, 0.7, 1.0};
+  plan.options.keep_probability = kKeep[random() % 5];
+  const double rest = 1.0 - plan.options.keep_probability;
+  static constexpr double kDropShare[] = {0.0, 0.5, 1.0};
+  plan.options.drop_probability = rest * kDropShare[random() % 3];
+  plan.options.seed = random();
+  plan.crash_write = random();  // reduced modulo the write count once it is known
+  if (random() % 5 == 0) plan.recovery_crash_write = 1 + random() % 12;
+  return plan;
+}
+
+bool CrashLoop::RunUntilCrash(const CrashPlan& plan, Rig& rig) {
+  if (plan.at_write) rig.crash->CrashAtWrite(plan.crash_write, plan.options);
+  for (uint64_t step = 1; step <= kSteps; ++step) {
+    const Op op = workload_->Next(model_);
+    history_.Add(step, op);
+    rig.clock.AdvanceNs(1'000);
+    before_ = model_;
+    const Outcome expected = model_.Apply(op, rig.clock.NowRealtimeNs());
+    const Status status = ApplyToFileSystem(*rig.fs, op);
+    if (rig.crash->crashed()) {
+      in_flight_ = op;
+      in_flight_acknowledged_ = status.ok();
+      return true;
+    }
+    if (!expected.Accepts(status.code())) {
+      return Fail("step " + std::to_string(step) + " before the crash: " + op.ToString() +
+                  " returned " + status.ToString() + ", the model expects " +
+                  CodeName(expected.code));
+    }
+    if (!plan.at_write && step == plan.crash_step) break;
+  }
+  before_ = model_;
+  rig.crash->Crash(plan.options);  // after the last acknowledged step
+  return true;
+}
+
+// Power fails again while Open replays the journal (or right after it).
+bool CrashLoop::CrashDuringRecovery(const CrashPlan& plan, Rig& rig) {
+  CrashDevice again(rig.base.get());
+  CrashDevice::CrashOptions options = plan.options;
+  options.seed ^= 0x5A5A5A5A;
+  again.CrashAtWrite(plan.recovery_crash_write, options);
+  {
+    auto fs = FileSystem::Open(&again, {.clock = &rig.clock});
+    if (!fs.ok() && !again.crashed()) return Fail("Open after the crash: " + fs.status().ToString());
+  }
+  if (!again.crashed()) again.Crash(options);
+  return Fsck(rig.base.get(), "after a crash during recovery");
+}
+
+bool CrashLoop::CheckRecovered(const CrashPlan& plan, Rig& rig) {
+  if (!Fsck(rig.base.get(), "after the crash, before recovery")) return false;
+  if (plan.recovery_crash_write != 0 && !CrashDuringRecovery(plan, rig)) return false;
+  auto fs = FileSystem::Open(rig.base.get(), {.clock = &rig.clock});
+  if (!fs.ok()) return Fail("Open after the crash: " + fs.status().ToString());
+  rig.fs = std::move(*fs);
+  std::optional<ByteTolerance> tolerance;
+  if (in_flight_) tolerance = ToleranceFor(*in_flight_, before_, model_);
+  const bool may_be_before = in_flight_ && !in_flight_acknowledged_;
+  CheckOptions exact{.times = false};
+  CheckOptions loose{.times = false, .tolerance = tolerance ? &*tolerance : nullptr};
+  testing::AssertionResult after = CheckTree(*rig.fs, model_, exact);
+  if (after) {
+    ++stats_->matched_after;
+    return KeepWorking(rig, model_);
+  }
+  testing::AssertionResult old = may_be_before ? CheckTree(*rig.fs, before_, exact)
+                                               : testing::AssertionFailure() << "not allowed";
+  if (old) {
+    ++stats_->matched_before;
+    return KeepWorking(rig, before_);
+  }
+  if (tolerance && (CheckTree(*rig.fs, model_, loose) ||
+                    (may_be_before && CheckTree(*rig.fs, before_, loose)))) {
+    ++stats_->needed_byte_tolerance;
+    rig.fs.reset();
+    return Fsck(rig.base.get(), "after recovery");
+  }
+  return Fail("recovered state matches neither side of the crash.\n  vs. after: " +
+              std::string(after.message()) + "\n  vs. before: " + old.message());
+}
+
+// The recovered file system keeps working: more steps against the model,
+// a clean close, fsck.
+bool CrashLoop::KeepWorking(Rig& rig, const ModelFs& state) {
+  model_ = state;
+  for (uint64_t step = kSteps + 1; step <= kSteps + kStepsAfterRecovery; ++step) {
+    const Op op = workload_->Next(model_);
+    history_.Add(step, op);
+    rig.clock.AdvanceNs(1'000);
+    const Outcome expected = model_.Apply(op, rig.clock.NowRealtimeNs());
+    const Status status = ApplyToFileSystem(*rig.fs, op);
+    if (!expected.Accepts(status.code())) {
+      return Fail("after recovery, step " + std::to_string(step) + ": " + op.ToString() +
+                  " returned " + status.ToString() + ", the model expects " +
+                  CodeName(expected.code));
+    }
+  }
+  testing::AssertionResult tree = CheckTree(*rig.fs, model_, {.times = false});
+  if (!tree) return Fail(std::string("after recovery and more steps: ") + tree.message());
+  rig.fs.reset();
+  return Fsck(rig.base.get(), "after recovery and more steps");
+}
+
+void CrashLoop::RunIteration(uint64_t iteration) {
+  plan_ = MakePlan(iteration, EnvUint("MDFS_FIRST_SEED", 1));
+  history_ = History();
+  plan_.writes_total = WritesTotal(plan_.workload_seed);
+  if (plan_.writes_total == 0) return;
+  plan_.crash_write = 1 + plan_.crash_write % plan_.writes_total;
+  history_ = History();
+  workload_.emplace(plan_.workload_seed, WorkloadProfile::Mutating());
+  model_ = ModelFs();
+  before_ = ModelFs();
+  in_flight_.reset();
+  in_flight_acknowledged_ = false;
+  Rig rig;
+  if (!Setup(rig)) return;
+  if (!RunUntilCrash(plan_, rig)) return;
+  ++stats_->iterations;
+  if (in_flight_) ++stats_->in_flight;
+  if (in_flight_ && in_flight_acknowledged_) ++stats_->acknowledged_in_flight;
+  rig.fs.reset();  // the machine is off: whatever it tries now fails
+  CheckRecovered(plan_, rig);
+}
+
+TEST(CrashTest, RecoveredStateIsCleanAndKeepsEveryAcknowledgedStep) {
+  Stats stats;
+  CrashLoop loop(&stats);
+  if (std::getenv("MDFS_CRASH_ITERATION") != nullptr) {
+    loop.RunIteration(EnvUint("MDFS_CRASH_ITERATION", 0));
+  } else {
+    const uint64_t iterations = EnvUint("MDFS_CRASH_ITERATIONS", 300);
+    for (uint64_t i = 0; i < iterations && !HasFailure(); ++i) loop.RunIteration(i);
+  }
+  std::cout << "crash points: " << stats.iterations << " (in flight " << stats.in_flight
+            << ", of which returned OK " << stats.acknowledged_in_flight << "); recovered as after "
+            << stats.matched_after << ", as before " << stats.matched_before
+            << ", with torn write bytes " << stats.needed_byte_tolerance << "\n";
+}
+
+}  // namespace
+}  // namespace mdfs::test

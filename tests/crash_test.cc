@@ -71,13 +71,37 @@ struct Stats {
 struct Rig {
   std::unique_ptr<Device> base;
   std::unique_ptr<CrashDevice> crash;
+  std::unique_ptr<Device> liar;  // over `crash`, for the harness self-test
   std::unique_ptr<FileSystem> fs;
   ManualClock clock;
 };
 
+// A device whose Flush does nothing: a broken device (or engine) that the
+// crash loop must catch. Only the harness self-test uses it.
+class LyingFlushDevice : public Device {
+ public:
+  explicit LyingFlushDevice(Device* base) : base_(base) {}
+  uint64_t size_bytes() const override { return base_->size_bytes(); }
+  Status Read(uint64_t offset, std::span<std::byte> out) override { return base_->Read(offset, out); }
+  Status Write(uint64_t offset, std::span<const std::byte> data) override {
+    return base_->Write(offset, data);
+  }
+  Status Flush() override { return Status::Ok(); }
+  PersistenceMode persistence_mode() const override { return base_->persistence_mode(); }
+  std::string Describe() const override { return "lying-flush(" + base_->Describe() + ")"; }
+
+ private:
+  Device* base_;
+};
+
 class CrashLoop {
  public:
-  explicit CrashLoop(Stats* stats) : stats_(stats) {}
+  // `failures`: when not null, failures are collected there instead of
+  // failing the test (the harness self-test). `lying_flush`: run the file
+  // system over a LyingFlushDevice.
+  explicit CrashLoop(Stats* stats, std::vector<std::string>* failures = nullptr,
+                     bool lying_flush = false)
+      : stats_(stats), failures_(failures), lying_flush_(lying_flush) {}
   void RunIteration(uint64_t iteration);
 
  private:
@@ -92,6 +116,8 @@ class CrashLoop {
   bool Fail(const std::string& what);
 
   Stats* stats_;
+  std::vector<std::string>* failures_;
+  const bool lying_flush_;
   std::map<uint64_t, uint64_t> writes_total_;  // by workload seed
   // The current iteration.
   CrashPlan plan_;
@@ -103,6 +129,10 @@ class CrashLoop {
 };
 
 bool CrashLoop::Fail(const std::string& what) {
+  if (failures_ != nullptr) {
+    failures_->push_back(plan_.ToString() + ": " + what);
+    return false;
+  }
   ADD_FAILURE() << plan_.ToString() << ": " << what << "\nin flight: "
                 << (in_flight_ ? in_flight_->ToString() : "nothing")
                 << (in_flight_acknowledged_ ? " (returned OK)" : "") << "\nlast operations:\n"
@@ -125,7 +155,12 @@ bool CrashLoop::Setup(Rig& rig) {
   rig.crash = std::make_unique<CrashDevice>(rig.base.get());
   Status formatted = FileSystem::Format(rig.crash.get(), {.clock = &rig.clock});
   if (!formatted.ok()) return Fail("Format: " + formatted.ToString());
-  auto fs = FileSystem::Open(rig.crash.get(), {.clock = &rig.clock});
+  Device* device = rig.crash.get();
+  if (lying_flush_) {
+    rig.liar = std::make_unique<LyingFlushDevice>(rig.crash.get());
+    device = rig.liar.get();
+  }
+  auto fs = FileSystem::Open(device, {.clock = &rig.clock});
   if (!fs.ok()) return Fail("Open: " + fs.status().ToString());
   rig.fs = std::move(*fs);
   return true;
@@ -303,6 +338,23 @@ TEST(CrashTest, RecoveredStateIsCleanAndKeepsEveryAcknowledgedStep) {
             << ", of which returned OK " << stats.acknowledged_in_flight << "); recovered as after "
             << stats.matched_after << ", as before " << stats.matched_before
             << ", with torn write bytes " << stats.needed_byte_tolerance << "\n";
+}
+
+}  // namespace
+}  // namespace mdfs::test
+
+namespace mdfs::test {
+namespace {
+
+// The loop must be able to fail: over a device that ignores Flush, crashes
+// lose acknowledged steps, and the loop has to notice.
+TEST(CrashTest, HarnessDetectsADeviceThatIgnoresFlush) {
+  Stats stats;
+  std::vector<std::string> failures;
+  CrashLoop loop(&stats, &failures, /*lying_flush=*/true);
+  for (uint64_t i = 0; i < 30; ++i) loop.RunIteration(i);
+  EXPECT_GE(failures.size(), 10u) << "the crash loop missed lost writes";
+  if (!failures.empty()) std::cout << "example of a detected loss: " << failures[0].substr(0, 300) << "\n";
 }
 
 }  // namespace

@@ -92,8 +92,16 @@ TEST_F(SessionTest, MkfsDfMkdirPutLsStatGet) {
   }
   EXPECT_TRUE(Contains(stat.out, std::to_string(data.size()) + " bytes")) << stat.out;
 
+  nlohmann::json self = Json({"ls", image, "/dir/file.bin", "--json"});
+  ASSERT_EQ(self["entries"].size(), 1u) << self.dump(2);  // a file lists itself
+  EXPECT_EQ(self["entries"][0]["name"], "file.bin");
+  EXPECT_EQ(self["entries"][0]["size"], data.size());
+
   EXPECT_TRUE(Get(image, "/dir/file.bin") == data);
   EXPECT_TRUE(Get(image, "/dir/stdin.bin") == piped);
+  std::filesystem::create_directory(Path("host_dir"));
+  Ok({"get", image, "/dir/stdin.bin", Path("host_dir")});  // into a host directory
+  EXPECT_TRUE(ReadFile(Path("host_dir/stdin.bin")) == piped);
   Ok({"get", image, "/dir/file.bin", Path("out.bin")});
   EXPECT_TRUE(ReadFile(Path("out.bin")) == data);
   RunResult fsck = Ok({"fsck", image});
@@ -200,6 +208,28 @@ TEST_F(SessionTest, NamespaceOptions) {
   Ok({"rm", image, "/a", "-f"});
   EXPECT_EQ(Json({"ls", image, "/", "--json"})["entries"].size(), 0u);
   Ok({"fsck", image});
+}
+
+TEST_F(CliTest, BigCopiesShowProgressOnATerminalOnly) {
+  std::string image = MakeImage("a.img", "128M");
+  std::string big = RandomBytes(72 * kMiB, 8);
+  WriteFile(Path("big.bin"), big);
+  RunResult put = RunMdfsWithTerminalStderr({"put", image, Path("big.bin"), "/big"});
+  EXPECT_EQ(put.exit_code, 0) << put.Describe();
+  EXPECT_TRUE(Contains(put.err, "put: ")) << put.Describe();
+  EXPECT_TRUE(Contains(put.err, " / 72 MiB (100%)")) << put.Describe();
+  RunResult get = RunMdfsWithTerminalStderr({"get", image, "/big", Path("copy.bin")});
+  EXPECT_EQ(get.exit_code, 0) << get.Describe();
+  EXPECT_TRUE(Contains(get.err, "get: 72 MiB / 72 MiB (100%)")) << get.Describe();
+  EXPECT_TRUE(ReadFile(Path("copy.bin")) == big);
+  // Not a terminal: nothing on stderr.
+  RunResult quiet = Ok({"put", image, Path("big.bin"), "/big"});
+  EXPECT_TRUE(quiet.err.empty()) << quiet.Describe();
+  // Small copies stay quiet on a terminal too.
+  WriteFile(Path("small.bin"), "small");
+  RunResult small = RunMdfsWithTerminalStderr({"put", image, Path("small.bin"), "/small"});
+  EXPECT_EQ(small.exit_code, 0) << small.Describe();
+  EXPECT_TRUE(small.err.empty()) << small.Describe();
 }
 
 TEST_F(CliTest, JsonOutputsParseWithTheDocumentedFields) {

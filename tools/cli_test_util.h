@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +112,44 @@ inline RunResult RunMdfs(const std::vector<std::string>& args, const std::string
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
+  return result;
+}
+
+// Runs `mdfs args...` with stderr on a pseudo-terminal (so mdfs shows
+// progress) and stdout discarded; returns what the terminal received.
+inline RunResult RunMdfsWithTerminalStderr(const std::vector<std::string>& args) {
+  RunResult result;
+  result.command = "mdfs";
+  for (const std::string& arg : args) result.command += " " + arg;
+  int master = -1, slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return result;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(master);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(slave, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(MDFS_BINARY));
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(MDFS_BINARY, argv.data());
+    ::_exit(127);
+  }
+  ::close(slave);
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(master, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EIO once the child closed the terminal
+    result.err.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(master);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
 

@@ -74,7 +74,8 @@ void PrintStats(const std::string& image, const Device& device, const FileSystem
   uint64_t used_blocks = s.total_blocks - s.free_blocks;
   uint64_t used_inodes = s.total_inodes - s.free_inodes;
   KeyValueList list;
-  list.Add("Image", image + " (" + device.Describe() + ")");
+  list.Add("Image", image);
+  list.Add("Device", device.Describe());
   list.Add("Size", HumanBytes(s.total_blocks * s.block_size) + " (" +
                        std::to_string(s.total_blocks) + " blocks of " +
                        std::to_string(s.block_size) + " bytes)");

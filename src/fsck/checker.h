@@ -125,10 +125,11 @@ class RunReporter {
 
 // "block 7" or "blocks 7-9".
 std::string BlockRange(uint64_t first, uint64_t count);
-// "regular file", "directory", "symlink", or "mode 0o..." for anything else.
+// "regular file", "directory", "symlink", or "mode 0..." (octal) for anything else.
 std::string TypeName(uint32_t type_bits);
 
 // ------------------------------------------------------------ the passes
+// Numbered as in doc/fsck.md §3, in the order CheckFileSystem runs them.
 // 1. Decodes the primary superblock, or the backup when the primary is bad,
 // into ctx.sb. Non-OK only when neither decodes (not mdfs, or corrupt).
 Status CheckSuperblocks(Context& ctx);
@@ -141,16 +142,18 @@ void CheckBitmap(Context& ctx);
 // 4. Decodes every inode table block and inode, and loads each in-use
 // inode's extent map (walking its extent block chain).
 void ScanInodes(Context& ctx);
-// 6-7. Each extent map is sorted, non-overlapping and inside the largest
+// 5. Each extent map is sorted, non-overlapping and inside the largest
 // file; each map agrees with its inode's type and size.
 void CheckExtentMaps(Context& ctx);
-// 5. Every referenced block is in the data region and owned once, and the
-// bitmap agrees with the owners. Sets blocks_in_use and blocks_free.
+// 6. Every referenced block is in the data region and owned once, the
+// bitmap agrees with the owners, and the journal's data-region images land
+// on directory or extent blocks. Sets blocks_in_use (blocks_free is set by
+// CheckBitmap).
 void CheckOwnership(Context& ctx);
-// 8. Decodes every directory block and checks every entry; records the
+// 7. Decodes every directory block and checks every entry; records the
 // links into InodeInfo::entries / holder / children.
 void CheckDirectories(Context& ctx);
-// 9-11. Root, link counts, reachability from the root, directory cycles,
+// 8. Root, link counts, reachability from the root, directory cycles,
 // and the inode statistics.
 void CheckNamespace(Context& ctx);
 

@@ -144,6 +144,11 @@ class CrashDevice : public Device {
   // Crash automatically when the `n`-th write (counted from now) arrives:
   // that write and all later ones fail with kIoError and are lost. 0 disarms.
   void CrashAtWrite(uint64_t n, const CrashOptions& options);
+  // Crash when the `n`-th flush (counted from now) arrives: every write held
+  // since the last flush is kept, dropped or torn per `options` — the crash
+  // point that tears a journal commit. 0 disarms.
+  void CrashAtFlush(uint64_t n, const CrashOptions& options);
+  uint64_t flushes_seen() const;
   bool crashed() const;
   uint64_t unflushed_write_count() const;
   uint64_t writes_seen() const;

@@ -69,6 +69,8 @@ struct CrashDevice::State {
   bool crashed = false;           // GUARDED_BY(mutex)
   uint64_t writes_seen = 0;       // GUARDED_BY(mutex)
   uint64_t crash_at_write = 0;    // GUARDED_BY(mutex): a writes_seen value; 0 = disarmed
+  uint64_t flushes_seen = 0;      // GUARDED_BY(mutex)
+  uint64_t crash_at_flush = 0;    // GUARDED_BY(mutex): a flushes_seen value; 0 = disarmed
   CrashOptions crash_at_options;  // GUARDED_BY(mutex)
 };
 
@@ -87,6 +89,7 @@ void CrashDevice::State::CrashLocked(const CrashOptions& options) {
   held.clear();
   crashed = true;
   crash_at_write = 0;
+  crash_at_flush = 0;
 }
 
 CrashDevice::CrashDevice(Device* base) : state_(std::make_unique<State>(base)) {}
@@ -102,12 +105,24 @@ void CrashDevice::Reset() {
   state_->held.clear();
   state_->crashed = false;
   state_->crash_at_write = 0;
+  state_->crash_at_flush = 0;
 }
 
 void CrashDevice::CrashAtWrite(uint64_t n, const CrashOptions& options) {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->crash_at_write = n == 0 ? 0 : state_->writes_seen + n;
   state_->crash_at_options = options;
+}
+
+void CrashDevice::CrashAtFlush(uint64_t n, const CrashOptions& options) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->crash_at_flush = n == 0 ? 0 : state_->flushes_seen + n;
+  state_->crash_at_options = options;
+}
+
+uint64_t CrashDevice::flushes_seen() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->flushes_seen;
 }
 
 bool CrashDevice::crashed() const {
@@ -156,6 +171,13 @@ Status CrashDevice::Write(uint64_t offset, std::span<const std::byte> data) {
 Status CrashDevice::Flush() {
   std::lock_guard<std::mutex> lock(state_->mutex);
   if (state_->crashed) return CrashedError();
+  uint64_t number = ++state_->flushes_seen;
+  if (number == state_->crash_at_flush) {
+    // Power fails while the device is flushing: each held write may or may
+    // not have reached the media (kept, dropped or torn per sector).
+    state_->CrashLocked(state_->crash_at_options);
+    return IoError("device crashed (simulated power loss) during flush #" + std::to_string(number));
+  }
   auto& held = state_->held;
   for (size_t i = 0; i < held.size(); ++i) {
     Status status = state_->base->Write(held[i].offset, held[i].bytes);

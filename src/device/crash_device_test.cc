@@ -277,3 +277,54 @@ TEST_F(CrashDeviceTest, PassesThroughSizeModeAndDescribe) {
 
 }  // namespace
 }  // namespace mdfs
+
+namespace mdfs {
+namespace {
+
+TEST(CrashAtFlush, HeldWritesAreKeptDroppedOrTornAtTheArmedFlush) {
+  auto base = CreateMemoryDevice(1 << 20);
+  ASSERT_TRUE(base.ok());
+  CrashDevice crash(base->get());
+  std::vector<std::byte> ones(8 * 512, std::byte{1});
+  ASSERT_TRUE(crash.Write(0, ones).ok());
+  ASSERT_TRUE(crash.Flush().ok());  // flush #1 passes
+  CrashDevice::CrashOptions drop_all;
+  drop_all.keep_probability = 0;
+  drop_all.drop_probability = 1;
+  crash.CrashAtFlush(1, drop_all);
+  std::vector<std::byte> twos(8 * 512, std::byte{2});
+  ASSERT_TRUE(crash.Write(0, twos).ok());
+  EXPECT_EQ(crash.Flush().code(), Code::kIoError);
+  EXPECT_TRUE(crash.crashed());
+  std::vector<std::byte> seen(8 * 512);
+  ASSERT_TRUE((*base)->Read(0, seen).ok());
+  EXPECT_EQ(seen, ones) << "a dropped write must not reach the base device";
+  EXPECT_EQ(crash.flushes_seen(), 2u);
+}
+
+TEST(CrashAtFlush, TornWriteChangesWholeSectorsOnly) {
+  auto base = CreateMemoryDevice(1 << 20);
+  ASSERT_TRUE(base.ok());
+  CrashDevice crash(base->get());
+  CrashDevice::CrashOptions tear;
+  tear.keep_probability = 0;
+  tear.drop_probability = 0;
+  tear.seed = 7;
+  crash.CrashAtFlush(1, tear);
+  std::vector<std::byte> twos(64 * 512, std::byte{2});
+  ASSERT_TRUE(crash.Write(0, twos).ok());
+  EXPECT_FALSE(crash.Flush().ok());
+  std::vector<std::byte> seen(64 * 512);
+  ASSERT_TRUE((*base)->Read(0, seen).ok());
+  int applied = 0;
+  for (int sector = 0; sector < 64; ++sector) {
+    std::byte first = seen[sector * 512];
+    for (int i = 0; i < 512; ++i) ASSERT_EQ(seen[sector * 512 + i], first);
+    applied += first == std::byte{2};
+  }
+  EXPECT_GT(applied, 0);
+  EXPECT_LT(applied, 64);
+}
+
+}  // namespace
+}  // namespace mdfs

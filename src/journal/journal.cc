@@ -73,8 +73,30 @@ Result<JournalTransaction> Journal::Read() const {
       tx.state = JournalTransaction::State::kValid;
     }
   }
-  if (tx.state != JournalTransaction::State::kValid) tx.images.clear();
+  if (tx.state != JournalTransaction::State::kValid) {
+    tx.images.clear();
+    return tx;
+  }
+  MDFS_RETURN_IF_ERROR(CheckTargets(tx));
   return tx;
+}
+
+// A committed transaction whose images would land outside the device, on a
+// superblock or inside the journal itself was not written by mdfs: replaying
+// it could destroy the journal or fail forever. Refuse it by name.
+Status Journal::CheckTargets(const JournalTransaction& tx) const {
+  uint64_t device_blocks = device_->size_bytes() / kBlockSize;
+  for (const BlockImage& image : tx.images) {
+    uint64_t b = image.block_number;
+    bool in_journal = b >= start_block_ && b < start_block_ + block_count_;
+    if (b >= device_blocks || b <= format::kSuperblockBackup || in_journal) {
+      return Corruption("journal transaction " + std::to_string(tx.sequence) +
+                        " names block " + std::to_string(b) +
+                        " as a target (outside the device, a superblock, or the journal); "
+                        "run mdfs fsck");
+    }
+  }
+  return Status::Ok();
 }
 
 Status Journal::Replay(const JournalTransaction& transaction) {

@@ -51,8 +51,9 @@ class Journal {
  public:
   Journal(Device* device, uint64_t start_block, uint64_t block_count);
 
-  // Reads the region. Never fails on bad bytes (they are kTorn or kEmpty);
-  // fails only on device read errors.
+  // Reads the region. Bad bytes make the transaction kTorn or kEmpty; fails
+  // on device read errors, and with kCorruption when a transaction that
+  // passes its checksum names an impossible target block.
   Result<JournalTransaction> Read() const;
   // Writes the images of a valid transaction to their home blocks and flushes.
   Status Replay(const JournalTransaction& transaction);
@@ -68,6 +69,7 @@ class Journal {
 
  private:
   Result<format::Block> ReadRegionBlock(uint64_t index) const;
+  Status CheckTargets(const JournalTransaction& tx) const;
 
   Device* device_;
   uint64_t start_block_;

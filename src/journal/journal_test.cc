@@ -127,6 +127,21 @@ TEST(JournalChain, TransactionSpanningSeveralDescriptorsRoundTrips) {
   EXPECT_EQ(tx->images.back().data, images.back().data);
 }
 
+TEST_F(JournalTest, ValidTransactionWithImpossibleTargetIsCorruption) {
+  Journal journal(device_.get(), kJournalStart, kJournalBlocks);
+  // Checksummed correctly, but aimed inside the journal region itself.
+  std::vector<BlockImage> images = {MakeImage(kJournalStart + 10, 1, 4)};
+  ASSERT_TRUE(journal.Commit(4, images).ok());
+  auto tx = journal.Read();
+  ASSERT_FALSE(tx.ok()) << "a transaction targeting the journal must be refused";
+  EXPECT_EQ(tx.status().code(), Code::kCorruption);
+  std::vector<BlockImage> past_end = {MakeImage(kDeviceBlocks + 5, 1, 5)};
+  EXPECT_FALSE(journal.Commit(5, past_end).ok());  // the home write itself fails
+  auto again = journal.Read();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kCorruption);
+}
+
 TEST_F(JournalTest, TooLargeTransactionIsRefusedBeforeAnyWrite) {
   Journal journal(device_.get(), kJournalStart, 8);
   std::vector<BlockImage> images;

@@ -122,14 +122,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const BlockHeader header = DecodeHeader(block);
   const uint64_t number = (selector & 16) != 0 ? header.block_number ^ 1 : header.block_number;
   switch (selector % 8) {
-    case 0: FuzzCheckBlock(block, header, number); break;
-    case 1: FuzzSuperblock(block, number, header.sequence); break;
-    case 2: FuzzInode(block); break;
-    case 3: FuzzExtentBlock(block, number, header.sequence); break;
-    case 4: FuzzDirectoryBlock(block, number, header.sequence); break;
-    case 5: FuzzBitmapBlock(block, number, header.sequence); break;
-    case 6: FuzzDescriptor(block, number); break;
-    case 7: FuzzCommit(block, number); break;
+    case 0:
+      FuzzCheckBlock(block, header, number);
+      break;
+    case 1:
+      FuzzSuperblock(block, number, header.sequence);
+      break;
+    case 2:
+      FuzzInode(block);
+      break;
+    case 3:
+      FuzzExtentBlock(block, number, header.sequence);
+      break;
+    case 4:
+      FuzzDirectoryBlock(block, number, header.sequence);
+      break;
+    case 5:
+      FuzzBitmapBlock(block, number, header.sequence);
+      break;
+    case 6:
+      FuzzDescriptor(block, number);
+      break;
+    case 7:
+      FuzzCommit(block, number);
+      break;
   }
   return 0;
 }

@@ -42,10 +42,9 @@ std::vector<Input> LoadInputs(const std::vector<std::string>& paths) {
 }
 
 // Values that sit on the edges the decoders check (counts, capacities).
-constexpr uint64_t kInteresting[] = {0,   1,    2,    6,    7,    15,         16,
-                                     168, 169,  255,  256,  507,  508,        4055,
-                                     4056, 4057, 4096, 32512, 1ull << 32, 1ull << 44,
-                                     UINT32_MAX, UINT64_MAX};
+constexpr uint64_t kInteresting[] = {
+    0,   1,   2,    6,    7,    15,   16,    168,        169,        255,        256,
+    507, 508, 4055, 4056, 4057, 4096, 32512, 1ull << 32, 1ull << 44, UINT32_MAX, UINT64_MAX};
 
 void Mutate(Input& input, std::mt19937_64& rng) {
   if (input.empty()) input.push_back(0);
@@ -53,8 +52,12 @@ void Mutate(Input& input, std::mt19937_64& rng) {
   for (int r = 0; r < rounds; ++r) {
     const size_t at = rng() % input.size();
     switch (rng() % 6) {
-      case 0: input[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-      case 1: input[at] = static_cast<uint8_t>(rng()); break;
+      case 0:
+        input[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+        break;
+      case 1:
+        input[at] = static_cast<uint8_t>(rng());
+        break;
       case 2: {  // an interesting little-endian value over 1, 2, 4 or 8 bytes
         const uint64_t value = kInteresting[rng() % std::size(kInteresting)];
         const size_t width = size_t{1} << (rng() % 4);
@@ -63,9 +66,15 @@ void Mutate(Input& input, std::mt19937_64& rng) {
         }
         break;
       }
-      case 3: input[0] = static_cast<uint8_t>(rng()); break;  // another decoder / mode
-      case 4: input.resize(rng() % (input.size() + 1)); break;
-      case 5: input.resize(input.size() + rng() % 64, static_cast<uint8_t>(rng())); break;
+      case 3:
+        input[0] = static_cast<uint8_t>(rng());
+        break;  // another decoder / mode
+      case 4:
+        input.resize(rng() % (input.size() + 1));
+        break;
+      case 5:
+        input.resize(input.size() + rng() % 64, static_cast<uint8_t>(rng()));
+        break;
     }
     if (input.empty()) input.push_back(0);
   }

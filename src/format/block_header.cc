@@ -34,13 +34,20 @@ std::string KindText(BlockKind kind) {
 
 const char* BlockKindName(BlockKind kind) {
   switch (kind) {
-    case BlockKind::kSuperblock: return "superblock";
-    case BlockKind::kInodeTable: return "inode table";
-    case BlockKind::kBitmap: return "bitmap";
-    case BlockKind::kExtentBlock: return "extent block";
-    case BlockKind::kDirectoryBlock: return "directory block";
-    case BlockKind::kJournalDescriptor: return "journal descriptor";
-    case BlockKind::kJournalCommit: return "journal commit";
+    case BlockKind::kSuperblock:
+      return "superblock";
+    case BlockKind::kInodeTable:
+      return "inode table";
+    case BlockKind::kBitmap:
+      return "bitmap";
+    case BlockKind::kExtentBlock:
+      return "extent block";
+    case BlockKind::kDirectoryBlock:
+      return "directory block";
+    case BlockKind::kJournalDescriptor:
+      return "journal descriptor";
+    case BlockKind::kJournalCommit:
+      return "journal commit";
   }
   return "unknown";
 }
@@ -120,8 +127,8 @@ Result<BlockHeader> CheckBlock(const Block& block, BlockKind expected_kind,
   }
   const uint32_t computed = internal::ComputeBlockCrc(block);
   if (header.crc32c != computed) {
-    return Corruption(where + "checksum mismatch: stored " + Hex(header.crc32c, 8) +
-                      ", computed " + Hex(computed, 8));
+    return Corruption(where + "checksum mismatch: stored " + Hex(header.crc32c, 8) + ", computed " +
+                      Hex(computed, 8));
   }
   if (header.block_number != expected_block_number) {
     return Corruption(where + "header says block " + std::to_string(header.block_number) +

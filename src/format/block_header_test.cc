@@ -93,15 +93,15 @@ TEST(BlockHeader, WrongKind) {
 
 TEST(BlockHeader, UnknownKind) {
   Block block = SealedBlock(static_cast<BlockKind>(99));
-  EXPECT_TRUE(IsCorruption(CheckBlock(block, BlockKind::kSuperblock, 17).status(),
-                           "unknown kind 99"));
+  EXPECT_TRUE(
+      IsCorruption(CheckBlock(block, BlockKind::kSuperblock, 17).status(), "unknown kind 99"));
 }
 
 TEST(BlockHeader, BadChecksum) {
   Block block = SealedBlock();
   block[4095] ^= std::byte{1};  // the last byte is covered too
-  EXPECT_TRUE(IsCorruption(CheckBlock(block, BlockKind::kExtentBlock, 17).status(),
-                           "checksum mismatch"));
+  EXPECT_TRUE(
+      IsCorruption(CheckBlock(block, BlockKind::kExtentBlock, 17).status(), "checksum mismatch"));
 }
 
 TEST(BlockHeader, WrongBlockNumber) {
@@ -113,8 +113,7 @@ TEST(BlockHeader, WrongBlockNumber) {
 TEST(BlockHeader, ReservedFieldNonZero) {
   Block block = SealedBlock();
   Put32(block, 12, 1);
-  EXPECT_TRUE(IsCorruption(CheckBlock(block, BlockKind::kExtentBlock, 17).status(),
-                           "reserved"));
+  EXPECT_TRUE(IsCorruption(CheckBlock(block, BlockKind::kExtentBlock, 17).status(), "reserved"));
 }
 
 TEST(BlockHeader, KindNames) {

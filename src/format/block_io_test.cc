@@ -29,8 +29,7 @@ TEST(BlockIo, PastTheEnd) {
   EXPECT_NE(status.message().find("block 10"), std::string::npos) << status.message();
   EXPECT_EQ(WriteBlock(&device, 10, block).code(), Code::kInvalidArgument);
   // Offsets that would overflow 64 bits are refused, not wrapped.
-  EXPECT_EQ(ReadBlock(&device, UINT64_MAX / kBlockSize + 2, block).code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(ReadBlock(&device, UINT64_MAX / kBlockSize + 2, block).code(), Code::kInvalidArgument);
   EXPECT_TRUE(device.operations().empty());
 }
 

@@ -50,8 +50,7 @@ Result<ExtentBlock> DecodeExtentBlock(const Block& block, uint64_t block_number)
   }
   const size_t end = kExtentsOffset + count * kExtentRecordSize;
   if (!internal::AllZero(std::span<const std::byte>(block).subspan(end))) {
-    return Corruption(where + "bytes after extent " + std::to_string(count - 1) +
-                      " are not zero");
+    return Corruption(where + "bytes after extent " + std::to_string(count - 1) + " are not zero");
   }
   eb.extents.reserve(count);
   for (size_t i = 0; i < count; ++i) {

@@ -44,7 +44,7 @@ TEST(ExtentBlock, GoldenOffsets) {
   Block block = Encode(Sample(2));
   EXPECT_EQ(DecodeFixed64(block.data() + 32), 3001u);
   EXPECT_EQ(DecodeFixed32(block.data() + 40), 2u);
-  EXPECT_EQ(DecodeFixed64(block.data() + 48 + 24), 4u);      // extent 1 file_block
+  EXPECT_EQ(DecodeFixed64(block.data() + 48 + 24), 4u);  // extent 1 file_block
   EXPECT_EQ(DecodeFixed64(block.data() + 48 + 24 + 8), 10008u);
   EXPECT_EQ(DecodeFixed32(block.data() + 48 + 24 + 16), 3u);
   EXPECT_EQ(DecodeFixed32(block.data() + 48 + 24 + 20), kExtentFlagUnwritten);
@@ -97,7 +97,8 @@ TEST(ExtentBlock, ReservedFieldNonZero) {
 TEST(ExtentBlock, ZeroLengthExtent) {
   ExtentBlock eb = Sample(3);
   eb.extents[2].block_count = 0;
-  EXPECT_TRUE(IsCorruption(Decode(Encode(eb)), "block 3000 (extent block): extent 2: block_count 0"));
+  EXPECT_TRUE(
+      IsCorruption(Decode(Encode(eb)), "block 3000 (extent block): extent 2: block_count 0"));
 }
 
 TEST(ExtentBlock, UnknownExtentFlag) {

@@ -23,9 +23,8 @@ Status ValidateOne(const ExtentRecord& e, const std::string& where) {
                       std::to_string(e.block_count) + " passes the largest file (2^32 blocks)");
   }
   if (e.device_block > kMaxTotalBlocks || e.block_count > kMaxTotalBlocks - e.device_block) {
-    return Corruption(where + "device_block " + std::to_string(e.device_block) +
-                      " + block_count " + std::to_string(e.block_count) +
-                      " passes the largest device (2^44 blocks)");
+    return Corruption(where + "device_block " + std::to_string(e.device_block) + " + block_count " +
+                      std::to_string(e.block_count) + " passes the largest device (2^44 blocks)");
   }
   return Status::Ok();
 }

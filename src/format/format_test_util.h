@@ -52,7 +52,8 @@ class SparseDevice : public Device {
       std::span<const std::byte> piece = data.subspan(done, n);
       auto it = pages_.find(page);
       if (it == pages_.end()) {
-        if (std::all_of(piece.begin(), piece.end(), [](std::byte b) { return b == std::byte{0}; })) {
+        if (std::all_of(piece.begin(), piece.end(),
+                        [](std::byte b) { return b == std::byte{0}; })) {
           return;  // zeros over an absent page: nothing to store
         }
         it = pages_.emplace(page, Page{}).first;

@@ -109,17 +109,16 @@ Status ValidateGeometry(const Superblock& sb, std::string_view where) {
   MDFS_RETURN_IF_ERROR(
       CheckRegion("inode table", sb.inode_table_start, sb.inode_table_blocks, total, where));
   MDFS_RETURN_IF_ERROR(CheckRegion("bitmap", sb.bitmap_start, sb.bitmap_blocks, total, where));
-  MDFS_RETURN_IF_ERROR(CheckOrder("superblocks", kFirstJournalBlock, "journal",
-                                  sb.journal_start, where));
-  MDFS_RETURN_IF_ERROR(CheckOrder("journal", sb.journal_start + sb.journal_blocks,
-                                  "inode table", sb.inode_table_start, where));
+  MDFS_RETURN_IF_ERROR(
+      CheckOrder("superblocks", kFirstJournalBlock, "journal", sb.journal_start, where));
+  MDFS_RETURN_IF_ERROR(CheckOrder("journal", sb.journal_start + sb.journal_blocks, "inode table",
+                                  sb.inode_table_start, where));
   MDFS_RETURN_IF_ERROR(CheckOrder("inode table", sb.inode_table_start + sb.inode_table_blocks,
                                   "bitmap", sb.bitmap_start, where));
-  MDFS_RETURN_IF_ERROR(CheckOrder("bitmap", sb.bitmap_start + sb.bitmap_blocks, "data",
-                                  sb.data_start, where));
+  MDFS_RETURN_IF_ERROR(
+      CheckOrder("bitmap", sb.bitmap_start + sb.bitmap_blocks, "data", sb.data_start, where));
   if (sb.data_start >= total) {
-    return Corruption(at + "data_start " + Num(sb.data_start) + " >= total_blocks " +
-                      Num(total));
+    return Corruption(at + "data_start " + Num(sb.data_start) + " >= total_blocks " + Num(total));
   }
   return CheckCounts(sb, where);
 }
@@ -140,15 +139,16 @@ Result<Superblock> ComputeGeometry(uint64_t device_bytes, uint64_t bytes_per_ino
   sb.inode_table_start = sb.journal_start + sb.journal_blocks;
   sb.bitmap_start = sb.inode_table_start + sb.inode_table_blocks;
   sb.data_start = sb.bitmap_start + sb.bitmap_blocks;
-  const uint64_t data_blocks = sb.data_start < sb.total_blocks ? sb.total_blocks - sb.data_start : 0;
+  const uint64_t data_blocks =
+      sb.data_start < sb.total_blocks ? sb.total_blocks - sb.data_start : 0;
   // At least a quarter of the device must remain for data (no overflow:
   // total_blocks <= 2^44).
   if (data_blocks * 4 < sb.total_blocks) {
     return InvalidArgument("geometry leaves too little room for data: journal " +
                            Num(sb.journal_blocks) + " blocks, inode table " +
-                           Num(sb.inode_table_blocks) + " blocks, bitmap " +
-                           Num(sb.bitmap_blocks) + " blocks leave " + Num(data_blocks) + " of " +
-                           Num(sb.total_blocks) + " blocks for data (need at least 25%)");
+                           Num(sb.inode_table_blocks) + " blocks, bitmap " + Num(sb.bitmap_blocks) +
+                           " blocks leave " + Num(data_blocks) + " of " + Num(sb.total_blocks) +
+                           " blocks for data (need at least 25%)");
   }
   assert(internal::ValidateGeometry(sb, "ComputeGeometry: ").ok());
   return sb;

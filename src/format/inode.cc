@@ -66,8 +66,8 @@ InodeRecord DecodeFields(std::span<const std::byte, kInodeSize> in) {
 // Type, permission bits, size, nlink and parent of an in-use inode.
 Status CheckInUse(const InodeRecord& inode) {
   const uint32_t type = inode.mode & internal::kModeTypeMask;
-  if (!internal::IsKnownFileType(type)) return Corruption("inode: mode " + Hex(inode.mode) +
-                                                          " has an unknown file type");
+  if (!internal::IsKnownFileType(type))
+    return Corruption("inode: mode " + Hex(inode.mode) + " has an unknown file type");
   if ((inode.mode & ~(internal::kModeTypeMask | internal::kModePermissionMask)) != 0) {
     return Corruption("inode: mode " + Hex(inode.mode) + " has unknown bits");
   }
@@ -120,8 +120,8 @@ Status DecodeExtentMap(std::span<const std::byte, kInodeSize> in, InodeRecord& i
   }
   const size_t used = inline_map ? inode.extent_count : 0;
   for (size_t i = 0; i < used; ++i) {
-    inode.inline_extents.push_back(internal::DecodeExtent(InlineArea(in).data() +
-                                                          i * kExtentRecordSize));
+    inode.inline_extents.push_back(
+        internal::DecodeExtent(InlineArea(in).data() + i * kExtentRecordSize));
   }
   if (!internal::AllZero(InlineArea(in).subspan(used * kExtentRecordSize))) {
     return Corruption("inode: unused inline extent slots are not zero");

@@ -29,8 +29,8 @@ constexpr size_t kCommitReservedOffset = 48;
 Status CheckCommitCounts(const JournalCommit& c, const std::string& where) {
   if (c.image_count == 0 || c.image_count >= c.total_blocks) {
     return Corruption(where + "image_count " + std::to_string(c.image_count) +
-                      " outside 1..total_blocks-1 (total_blocks " +
-                      std::to_string(c.total_blocks) + ")");
+                      " outside 1..total_blocks-1 (total_blocks " + std::to_string(c.total_blocks) +
+                      ")");
   }
   const uint64_t descriptors = c.total_blocks - c.image_count;
   if (descriptors > c.image_count || descriptors * kTargetsPerDescriptor < c.image_count) {

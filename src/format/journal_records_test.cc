@@ -32,7 +32,9 @@ Block Encode(const JournalCommit& c) {
   return block;
 }
 
-Status DecodeD(const Block& block) { return DecodeJournalDescriptor(block, kJournalBlock).status(); }
+Status DecodeD(const Block& block) {
+  return DecodeJournalDescriptor(block, kJournalBlock).status();
+}
 Status DecodeC(const Block& block) { return DecodeJournalCommit(block, kJournalBlock).status(); }
 
 TEST(JournalDescriptor, RoundTrip) {

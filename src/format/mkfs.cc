@@ -106,14 +106,14 @@ Status WriteSuperblock(Device* device, const Superblock& sb, uint64_t block_numb
   Block block;
   EncodeSuperblock(sb, block_number, 0, block);
   MDFS_RETURN_IF_ERROR(WriteBlock(device, block_number, block).WithContext("mkfs"));
-  return FlushDevice(device, block_number == kSuperblockPrimary ? "primary superblock"
-                                                                : "backup superblock");
+  return FlushDevice(
+      device, block_number == kSuperblockPrimary ? "primary superblock" : "backup superblock");
 }
 
 Result<Superblock> NewSuperblock(Device* device, const FormatOptions& options) {
-  MDFS_ASSIGN_OR_RETURN(Superblock sb, ComputeGeometry(device->size_bytes(),
-                                                       options.bytes_per_inode,
-                                                       options.journal_blocks));
+  MDFS_ASSIGN_OR_RETURN(
+      Superblock sb,
+      ComputeGeometry(device->size_bytes(), options.bytes_per_inode, options.journal_blocks));
   sb.uuid = options.uuid;
   if (IsZero(sb.uuid)) {
     MDFS_ASSIGN_OR_RETURN(sb.uuid, RandomUuid());
@@ -132,10 +132,9 @@ Status WriteNewFileSystem(Device* device, const FormatOptions& options) {
   MDFS_RETURN_IF_ERROR(WriteRegion(device, kSuperblockPrimary, 2, "superblock", zero));
   MDFS_RETURN_IF_ERROR(FlushDevice(device, "invalidating old superblocks"));
   MDFS_RETURN_IF_ERROR(WriteRegion(device, sb.journal_start, sb.journal_blocks, "journal", zero));
-  MDFS_RETURN_IF_ERROR(WriteRegion(device, sb.inode_table_start, sb.inode_table_blocks,
-                                   "inode table", [&sb](uint64_t i, Block& out) {
-                                     FillInodeTableBlock(sb, i, out);
-                                   }));
+  MDFS_RETURN_IF_ERROR(
+      WriteRegion(device, sb.inode_table_start, sb.inode_table_blocks, "inode table",
+                  [&sb](uint64_t i, Block& out) { FillInodeTableBlock(sb, i, out); }));
   MDFS_RETURN_IF_ERROR(WriteRegion(device, sb.bitmap_start, sb.bitmap_blocks, "bitmap",
                                    [&sb](uint64_t i, Block& out) { FillBitmapBlock(sb, i, out); }));
   MDFS_RETURN_IF_ERROR(FlushDevice(device, "journal, inode table and bitmap"));

@@ -96,8 +96,8 @@ Superblock FormatAndVerify(SparseDevice& device, const FormatOptions& options) {
   Block primary_bytes = device.ReadBlockOrDie(0);
   Block backup_bytes = device.ReadBlockOrDie(1);
   // Identical apart from the header's block number (and so the checksum).
-  EXPECT_TRUE(std::equal(primary_bytes.begin() + 32, primary_bytes.end(),
-                         backup_bytes.begin() + 32));
+  EXPECT_TRUE(
+      std::equal(primary_bytes.begin() + 32, primary_bytes.end(), backup_bytes.begin() + 32));
   ExpectJournalZero(device, *primary);
   ExpectInodeTable(device, *primary);
   ExpectBitmap(device, *primary);

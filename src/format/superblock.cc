@@ -105,8 +105,7 @@ Superblock DecodeFields(const Block& block) {
 
 }  // namespace
 
-void EncodeSuperblock(const Superblock& sb, uint64_t block_number, uint64_t sequence,
-                      Block& out) {
+void EncodeSuperblock(const Superblock& sb, uint64_t block_number, uint64_t sequence, Block& out) {
   assert(sb.label.size() < kLabelSize && sb.label.find('\0') == std::string::npos);
   out.fill(std::byte{0});
   std::byte* p = out.data();

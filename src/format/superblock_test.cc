@@ -103,8 +103,8 @@ TEST(Superblock, WrongKind) {
 TEST(Superblock, WrongBlockNumber) {
   Block block;
   EncodeSuperblock(ValidSuperblock(), kSuperblockBackup, 0, block);
-  EXPECT_TRUE(IsCorruption(DecodeSuperblock(block, kSuperblockPrimary).status(),
-                           "header says block 1"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeSuperblock(block, kSuperblockPrimary).status(), "header says block 1"));
 }
 
 TEST(Superblock, UnknownVersion) {
@@ -149,18 +149,18 @@ TEST(Superblock, ReservedFieldNonZero) {
 }
 
 TEST(Superblock, WrongBlockSize) {
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.block_size = 8192; }),
-                           "block_size 8192"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.block_size = 8192; }), "block_size 8192"));
 }
 
 TEST(Superblock, WrongInodeSize) {
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.inode_size = 128; }),
-                           "inode_size 128"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.inode_size = 128; }), "inode_size 128"));
 }
 
 TEST(Superblock, WrongRootInode) {
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.root_inode = 2; }),
-                           "root_inode 2"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.root_inode = 2; }), "root_inode 2"));
 }
 
 TEST(Superblock, LabelNotTerminated) {
@@ -182,8 +182,8 @@ TEST(Superblock, LabelPaddingNonZero) {
 TEST(Superblock, LabelNotUtf8) {
   EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.label = "a\xC3"; }),
                            "label is not UTF-8"));
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.label = "\x80"; }),
-                           "label is not UTF-8"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.label = "\x80"; }), "label is not UTF-8"));
 }
 
 TEST(Superblock, LabelOf63Bytes) {
@@ -199,8 +199,8 @@ TEST(Superblock, LabelOf63Bytes) {
 // ------------------------------------------------------------ geometry rules
 
 TEST(SuperblockGeometry, InodeCountMismatch) {
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.inode_count += 1; }),
-                           "inode_count"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.inode_count += 1; }), "inode_count"));
 }
 
 TEST(SuperblockGeometry, BitmapBlocksMismatch) {
@@ -227,8 +227,8 @@ TEST(SuperblockGeometry, BitmapInsideInodeTable) {
 }
 
 TEST(SuperblockGeometry, DataInsideBitmap) {
-  EXPECT_TRUE(IsCorruption(DecodeChanged([](Superblock& sb) { sb.data_start -= 1; }),
-                           "data starts at"));
+  EXPECT_TRUE(
+      IsCorruption(DecodeChanged([](Superblock& sb) { sb.data_start -= 1; }), "data starts at"));
 }
 
 TEST(SuperblockGeometry, DataStartAtEnd) {

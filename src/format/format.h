@@ -70,7 +70,8 @@ Result<BlockHeader> CheckBlock(const Block& block, BlockKind expected_kind,
                                uint64_t expected_block_number);
 
 // ---------------------------------------------------------------- superblock
-// Block 0, and an identical copy in block 1. Payload (after the header):
+// Block 0, and a copy in block 1 with the same fields (its header names
+// block 1, so the two differ in block_number and crc32c). Payload:
 //   OFFSET SIZE FIELD
 //       32   16 uuid
 //       48    4 block_size             4096
@@ -196,10 +197,12 @@ struct InodeRecord {
 
 // REQUIRES: inline_extents.size() <= kInlineExtents.
 void EncodeInode(const InodeRecord& inode, std::span<std::byte, kInodeSize> out);
-// Checks: a free inode (mode 0) must have nlink 0 and no extents; an in-use
-// one a known type (S_IFREG, S_IFDIR, S_IFLNK), known flags, inline extents
-// consistent with extent_count / extent_block, extents with block_count >= 1
-// and known flags.
+// Checks (doc/format.md lists them all): a free inode (mode 0) has nlink 0,
+// no extents and zero inline slots; an in-use one a known type (S_IFREG,
+// S_IFDIR, S_IFLNK), known flags, nlink <= 65000, size <= 2^44, the parent
+// rules, symlink size 1..4095, inline extents consistent with extent_count /
+// extent_block, sorted and non-overlapping, each with block_count >= 1 and
+// known flags. Callers add the inode number: WithContext("inode 12").
 Result<InodeRecord> DecodeInode(std::span<const std::byte, kInodeSize> in);
 // The block (relative to inode_table_start) and byte offset of inode `ino`.
 inline uint64_t InodeTableBlockIndex(uint64_t ino) { return (ino - 1) / kInodesPerBlock; }
@@ -300,9 +303,11 @@ void EncodeJournalCommit(const JournalCommit& c, uint64_t block_number, Block& o
 Result<JournalCommit> DecodeJournalCommit(const Block& block, uint64_t block_number);
 
 // ------------------------------------------------------------------- mkfs
-// Writes a fresh file system: both superblocks, a zeroed journal start, the
-// inode table (root directory, inode 1, empty), the bitmap (every block
-// before data_start in use), then Flush().
+// Writes a fresh file system: zeroes blocks 0-1 and flushes (so a crash
+// mid-mkfs leaves no stale superblock), zeroes the whole journal region,
+// writes the inode table (root directory, inode 1, empty) and the bitmap
+// (every block before data_start in use), then the backup superblock, a
+// Flush, the primary superblock last, and a final Flush.
 Status WriteNewFileSystem(Device* device, const FormatOptions& options);
 
 // Reads one block (kBlockSize bytes at block_number * kBlockSize).

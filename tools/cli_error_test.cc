@@ -26,7 +26,8 @@ void ExpectError(const RunResult& r, int exit_code, const std::string& command,
   EXPECT_EQ(r.exit_code, exit_code) << r.Describe();
   EXPECT_EQ(r.err.rfind("mdfs " + command + ": ", 0), 0u) << r.Describe();
   EXPECT_EQ(LineCount(r.err), 1u) << r.Describe();
-  for (const std::string& part : parts) EXPECT_TRUE(Contains(r.err, part)) << part << "\n" << r.Describe();
+  for (const std::string& part : parts)
+    EXPECT_TRUE(Contains(r.err, part)) << part << "\n" << r.Describe();
 }
 
 void OverwriteBytes(const std::string& path, uint64_t offset, const std::string& bytes) {
@@ -101,8 +102,9 @@ TEST_F(ErrorTest, UnparsableSizesExitTwoAndChangeNothing) {
     ExpectImageUnchanged(r.command);
   }
   RunResult r = Run({"truncate", image_, "/dir/file", "12Q"});
-  EXPECT_EQ(r.err, "mdfs truncate: invalid size '12Q': unknown suffix 'Q'; use bytes or a K, M, "
-                   "G, T (KiB, MiB, GiB, TiB) suffix\n");
+  EXPECT_EQ(r.err,
+            "mdfs truncate: invalid size '12Q': unknown suffix 'Q'; use bytes or a K, M, "
+            "G, T (KiB, MiB, GiB, TiB) suffix\n");
   RunResult mkfs = Run({"mkfs", Path("new.img"), "--size", "4X"});
   ExpectError(mkfs, 2, "mkfs", {"invalid size '4X'"});
   EXPECT_FALSE(std::filesystem::exists(Path("new.img")));
@@ -183,7 +185,7 @@ TEST_F(CliTest, NotAnImageIsNamedAndLeftAlone) {
 
 TEST_F(ErrorTest, CorruptSuperblocks) {
   OverwriteBytes(image_, 64, "garbage!");  // primary superblock payload
-  Ok({"ls", image_, "/dir"});                // the backup still opens it
+  Ok({"ls", image_, "/dir"});              // the backup still opens it
   RunResult one = Run({"fsck", image_});
   EXPECT_EQ(one.exit_code, 4) << one.Describe();
   EXPECT_TRUE(Contains(one.out, "superblock")) << one.Describe();
@@ -252,8 +254,7 @@ TEST_F(CliTest, FullDeviceFailsWithNoSpaceAndLeavesNothingBehind) {
 
   // Replacing an existing file with a stream that does not fit: the error
   // says the old file is gone, and it is.
-  ExpectError(Run({"put", image, "-", "/keep"}, big), 1, "put",
-              {"/keep", "no space", "replaced"});
+  ExpectError(Run({"put", image, "-", "/keep"}, big), 1, "put", {"/keep", "no space", "replaced"});
   EXPECT_EQ(Json({"ls", image, "/", "--json"})["entries"].size(), 0u);
   Ok({"fsck", image});
   // Space is back: a file that fits can be written.

@@ -18,9 +18,9 @@ bool Contains(const std::string& text, const std::string& part) {
 }
 
 const std::vector<std::string>& AllCommands() {
-  static const std::vector<std::string> commands = {
-      "mkfs", "fsck", "df",  "ls",  "stat", "mkdir",    "rm",
-      "mv",   "ln",   "put", "get", "truncate", "fallocate"};
+  static const std::vector<std::string> commands = {"mkfs",  "fsck",     "df",       "ls", "stat",
+                                                    "mkdir", "rm",       "mv",       "ln", "put",
+                                                    "get",   "truncate", "fallocate"};
   return commands;
 }
 
@@ -28,8 +28,8 @@ TEST_F(CliTest, HelpOnEveryCommandIsAManualPage) {
   for (const std::string& command : AllCommands()) {
     RunResult r = Run({command, "--help"});
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
-    for (const char* section : {"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS",
-                                "EXAMPLES"}) {
+    for (const char* section :
+         {"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES"}) {
       EXPECT_TRUE(Contains(r.out, section)) << command << " lacks " << section;
     }
     EXPECT_TRUE(Contains(r.out, "mdfs " + command + " ")) << r.Describe();
@@ -86,8 +86,8 @@ TEST_F(SessionTest, MkfsDfMkdirPutLsStatGet) {
   EXPECT_TRUE(Contains(ls.out, std::to_string(data.size()))) << ls.out;
 
   RunResult stat = Ok({"stat", image, "/dir/file.bin"});
-  for (const char* field : {"Inode:", "Mode:", "Uid/Gid:", "Links:", "Flags:", "Modify:",
-                            "Birth:", "Persistence:", "Extents:", "DEVICE_OFFSET"}) {
+  for (const char* field : {"Inode:", "Mode:", "Uid/Gid:", "Links:", "Flags:", "Modify:", "Birth:",
+                            "Persistence:", "Extents:", "DEVICE_OFFSET"}) {
     EXPECT_TRUE(Contains(stat.out, field)) << field << "\n" << stat.out;
   }
   EXPECT_TRUE(Contains(stat.out, std::to_string(data.size()) + " bytes")) << stat.out;
@@ -270,22 +270,26 @@ TEST_F(CliTest, JsonOutputsParseWithTheDocumentedFields) {
   }
 
   nlohmann::json stat = Json({"stat", image, "/a", "--json"});
-  for (const char* key :
-       {"path", "ino", "type", "mode", "mode_octal", "permissions", "uid", "gid", "size",
-        "nlink", "generation", "allocated_blocks", "flags", "sealed", "atime", "mtime", "ctime",
-        "btime", "btime_ns", "persistence_mode", "extents"}) {
+  for (const char* key : {"path",       "ino",         "type",       "mode",
+                          "mode_octal", "permissions", "uid",        "gid",
+                          "size",       "nlink",       "generation", "allocated_blocks",
+                          "flags",      "sealed",      "atime",      "mtime",
+                          "ctime",      "btime",       "btime_ns",   "persistence_mode",
+                          "extents"}) {
     EXPECT_TRUE(stat.contains(key)) << key << "\n" << stat.dump(2);
   }
   EXPECT_EQ(stat["type"], "file");
   EXPECT_EQ(stat["size"], data.size());
   EXPECT_EQ(stat["mode"].get<uint32_t>() & S_IFMT, static_cast<uint32_t>(S_IFREG));
   EXPECT_EQ(stat["sealed"], false);
-  EXPECT_EQ(stat["mtime"].get<std::string>().size(), std::string("2024-01-01T00:00:00.000000000Z").size());
+  EXPECT_EQ(stat["mtime"].get<std::string>().size(),
+            std::string("2024-01-01T00:00:00.000000000Z").size());
   const nlohmann::json& extents = stat["extents"];
   ASSERT_FALSE(extents.empty());
   uint64_t written = 0, previous_end = 0;
   for (const auto& e : extents) {
-    for (const char* key : {"file_offset", "device_offset", "length", "flags", "unwritten", "last"}) {
+    for (const char* key :
+         {"file_offset", "device_offset", "length", "flags", "unwritten", "last"}) {
       EXPECT_TRUE(e.contains(key)) << key;
     }
     EXPECT_GE(e["file_offset"].get<uint64_t>(), previous_end);

@@ -163,9 +163,8 @@ Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source) 
   Status status = CopyIn(fs, ino, source);
   if (status.ok()) return status;
   Status removed = fs.Unlink(target.parent.ino, target.name);
-  std::string note = target.existing
-                         ? "put replaced the existing file: its old contents are lost; "
-                         : "";
+  std::string note =
+      target.existing ? "put replaced the existing file: its old contents are lost; " : "";
   note += removed.ok() ? "the partly written file was removed"
                        : "the partly written file could not be removed: " + removed.ToString();
   return Status(status.code(), status.message() + " (" + note + ")");
@@ -204,15 +203,18 @@ Status CopyOut(FileSystem& fs, const Attributes& attributes, HostDestination& de
 
 Status CheckGettable(FileSystem& fs, const Attributes& attributes) {
   switch (attributes.mode & S_IFMT) {
-    case S_IFREG: return Status::Ok();
-    case S_IFDIR: return IsDirectory("get copies regular files only");
+    case S_IFREG:
+      return Status::Ok();
+    case S_IFDIR:
+      return IsDirectory("get copies regular files only");
     case S_IFLNK: {
       auto target = fs.ReadLink(attributes.ino);
       return InvalidArgument("a symbolic link" +
                              (target.ok() ? " to '" + *target + "'" : std::string()) +
                              "; get copies regular files only");
     }
-    default: return InvalidArgument("not a regular file");
+    default:
+      return InvalidArgument("not a regular file");
   }
 }
 

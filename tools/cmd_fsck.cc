@@ -71,8 +71,8 @@ void PrintReport(const std::string& image, const FsckReport& report) {
     std::cout << '\n';
   }
   KeyValueList list;
-  list.Add("Journal", report.journal_state + " (sequence " +
-                          std::to_string(report.journal_sequence) + ")");
+  list.Add("Journal",
+           report.journal_state + " (sequence " + std::to_string(report.journal_sequence) + ")");
   list.Add("Inodes", std::to_string(report.inodes_in_use) + " in use (" +
                          std::to_string(report.directories) + " directories, " +
                          std::to_string(report.regular_files) + " files, " +

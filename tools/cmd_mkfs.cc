@@ -120,9 +120,8 @@ Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPla
   return OpenImageDevice(args.image, access, options);
 }
 
-Result<std::unique_ptr<Device>> OpenForMkfs(const MkfsArgs& args, const MkfsPlan& plan,
-                                            bool exists, const struct stat& st,
-                                            const GlobalOptions& globals) {
+Result<std::unique_ptr<Device>> OpenForMkfs(const MkfsArgs& args, const MkfsPlan& plan, bool exists,
+                                            const struct stat& st, const GlobalOptions& globals) {
   if (exists) return OpenExisting(args, plan, st, globals.access_mode());
   FileDeviceOptions options;
   options.create = true;

@@ -64,7 +64,8 @@ Status MakeDirectories(FileSystem& fs, const std::string& path, uint32_t mode, b
     walked += "/" + name;
     start = slash + 1;
     auto found = fs.Lookup(current, name);
-    if (found.ok() && !IsDirectoryMode(found->mode)) return NotDirectory(walked + " is not a directory");
+    if (found.ok() && !IsDirectoryMode(found->mode))
+      return NotDirectory(walked + " is not a directory");
     if (!found.ok() && found.status().code() != Code::kNotFound) return found.status();
     if (!found.ok()) found = fs.Mkdir(current, name, S_IFDIR | mode, ::getuid(), ::getgid());
     if (!found.ok()) return found.status().WithContext(walked);
@@ -199,8 +200,8 @@ Status Move(FileSystem& fs, const MvArgs& args, const std::string& from, std::st
   MDFS_ASSIGN_OR_RETURN(auto new_parent, LookupParent(fs, to));
   *what = from + " -> " + to;
   uint32_t flags = (args.no_replace ? kRenameNoReplace : 0) | (args.exchange ? kRenameExchange : 0);
-  return fs.Rename(old_parent.first.ino, old_parent.second, new_parent.first.ino,
-                   new_parent.second, flags);
+  return fs.Rename(old_parent.first.ino, old_parent.second, new_parent.first.ino, new_parent.second,
+                   flags);
 }
 
 int RunMv(const MvArgs& args, const GlobalOptions& globals) {
@@ -273,8 +274,7 @@ void AddRm(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& ou
   auto args = std::make_shared<RmArgs>();
   CLI::App* sub = AddCommandWithHelp(app, RmHelp());
   sub->add_option("IMAGE", args->image, "the image file or block device")->required();
-  sub->add_option("PATH", args->path, "the file, symbolic link or directory to remove")
-      ->required();
+  sub->add_option("PATH", args->path, "the file, symbolic link or directory to remove")->required();
   auto* recursive = sub->add_flag("-r,--recursive", args->recursive,
                                   "remove a directory and everything below it");
   sub->add_flag("-d,--dir", args->empty_directory, "remove an empty directory")
@@ -312,8 +312,7 @@ void AddLn(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& ou
 
 }  // namespace
 
-void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals,
-                          std::vector<Command>& out) {
+void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out) {
   AddMkdir(app, globals, out);
   AddRm(app, globals, out);
   AddMv(app, globals, out);

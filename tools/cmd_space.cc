@@ -144,8 +144,7 @@ void AddTruncate(CLI::App& app, const GlobalOptions& globals, std::vector<Comman
   CLI::App* sub = AddCommandWithHelp(app, TruncateHelp());
   sub->add_option("IMAGE", args->image, "the image file or block device")->required();
   sub->add_option("PATH", args->path, "the regular file in the image")->required();
-  sub->add_option("SIZE", args->size, "the new size: bytes or K, M, G, T (KiB..TiB)")
-      ->required();
+  sub->add_option("SIZE", args->size, "the new size: bytes or K, M, G, T (KiB..TiB)")->required();
   out.push_back({sub, [args, &globals] { return RunTruncate(*args, globals); }});
 }
 
@@ -155,13 +154,12 @@ void AddFallocate(CLI::App& app, const GlobalOptions& globals, std::vector<Comma
   sub->add_option("IMAGE", args->image, "the image file or block device")->required();
   sub->add_option("PATH", args->path, "the regular file in the image")->required();
   sub->add_option("OFFSET", args->offset, "start of the range: bytes or K, M, G, T")->required();
-  sub->add_option("LENGTH", args->length, "length of the range: bytes or K, M, G, T")
-      ->required();
+  sub->add_option("LENGTH", args->length, "length of the range: bytes or K, M, G, T")->required();
   auto* keep = sub->add_flag("-k,--keep-size", args->keep_size, "do not change the file size");
   auto* punch = sub->add_flag("-p,--punch-hole", args->punch_hole,
                               "free the range (FALLOC_FL_PUNCH_HOLE); implies --keep-size");
-  auto* zero = sub->add_flag("-z,--zero-range", args->zero_range,
-                             "zero the range (FALLOC_FL_ZERO_RANGE)");
+  auto* zero =
+      sub->add_flag("-z,--zero-range", args->zero_range, "zero the range (FALLOC_FL_ZERO_RANGE)");
   auto* collapse = sub->add_flag("-c,--collapse-range", args->collapse_range,
                                  "remove the range and shift the rest down "
                                  "(FALLOC_FL_COLLAPSE_RANGE)");

@@ -53,8 +53,7 @@ void AddFsckCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Com
 void AddDfCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddStatLsCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddCopyCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
-void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals,
-                          std::vector<Command>& out);
+void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSpaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 
 }  // namespace mdfs::cli

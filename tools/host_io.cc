@@ -18,18 +18,29 @@ constexpr uint64_t kProgressThresholdBytes = uint64_t{64} << 20;
 
 Code CodeForErrno(int error) {
   switch (error) {
-    case ENOENT: return Code::kNotFound;
-    case EISDIR: return Code::kIsDirectory;
-    case ENOTDIR: return Code::kNotDirectory;
+    case ENOENT:
+      return Code::kNotFound;
+    case EISDIR:
+      return Code::kIsDirectory;
+    case ENOTDIR:
+      return Code::kNotDirectory;
     case EACCES:
-    case EPERM: return Code::kPermissionDenied;
-    case ENOSPC: return Code::kNoSpace;
-    case EEXIST: return Code::kExists;
-    case EROFS: return Code::kReadOnly;
-    case EFBIG: return Code::kFileTooLarge;
-    case ENAMETOOLONG: return Code::kNameTooLong;
-    case EINVAL: return Code::kInvalidArgument;
-    default: return Code::kIoError;
+    case EPERM:
+      return Code::kPermissionDenied;
+    case ENOSPC:
+      return Code::kNoSpace;
+    case EEXIST:
+      return Code::kExists;
+    case EROFS:
+      return Code::kReadOnly;
+    case EFBIG:
+      return Code::kFileTooLarge;
+    case ENAMETOOLONG:
+      return Code::kNameTooLong;
+    case EINVAL:
+      return Code::kInvalidArgument;
+    default:
+      return Code::kIoError;
   }
 }
 

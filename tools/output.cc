@@ -76,10 +76,17 @@ std::string ShortTime(Timestamp time) { return FormatUtc(time, "%Y-%m-%d %H:%M:%
 std::string ModeString(uint32_t mode) {
   std::string text = "?---------";
   switch (mode & S_IFMT) {
-    case S_IFREG: text[0] = '-'; break;
-    case S_IFDIR: text[0] = 'd'; break;
-    case S_IFLNK: text[0] = 'l'; break;
-    default: break;
+    case S_IFREG:
+      text[0] = '-';
+      break;
+    case S_IFDIR:
+      text[0] = 'd';
+      break;
+    case S_IFLNK:
+      text[0] = 'l';
+      break;
+    default:
+      break;
   }
   static constexpr char kLetters[] = "rwxrwxrwx";
   for (int bit = 0; bit < 9; ++bit) {
@@ -108,10 +115,14 @@ std::string OctalPermissions(uint32_t mode) {
 
 std::string TypeName(uint32_t mode) {
   switch (mode & S_IFMT) {
-    case S_IFREG: return "file";
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "symlink";
-    default: return "unknown";
+    case S_IFREG:
+      return "file";
+    case S_IFDIR:
+      return "directory";
+    case S_IFLNK:
+      return "symlink";
+    default:
+      return "unknown";
   }
 }
 
@@ -210,8 +221,8 @@ void Table::Print(std::ostream& out) const {
   for (const auto& row : rows_) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
-      bool right = std::find(right_aligned_.begin(), right_aligned_.end(), i) !=
-                   right_aligned_.end();
+      bool right =
+          std::find(right_aligned_.begin(), right_aligned_.end(), i) != right_aligned_.end();
       std::string pad(widths[i] - row[i].size(), ' ');
       bool last = i + 1 == row.size();
       line += right ? pad + row[i] : row[i] + (last ? "" : pad);

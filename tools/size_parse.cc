@@ -22,8 +22,8 @@ std::string Lowercase(std::string_view text) {
 
 // The multiplier for `suffix` (already lowercase), or 0 when unknown.
 uint64_t SuffixMultiplier(std::string_view suffix) {
-  static constexpr std::array<std::pair<std::string_view, int>, 5> kUnits = {{
-      {"b", 0}, {"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}}};
+  static constexpr std::array<std::pair<std::string_view, int>, 5> kUnits = {
+      {{"b", 0}, {"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}}};
   if (suffix.empty()) return 1;
   for (const auto& [unit, shift] : kUnits) {
     if (suffix == unit) return uint64_t{1} << shift;

@@ -18,19 +18,22 @@ constexpr uint32_t kSupportedMask = kFallocateKeepSize | kFallocatePunchHole |
 bool Aligned(uint64_t value) { return value % SparseFile::kBlockBytes == 0; }
 
 // vfs_fallocate's checks of the mode and range that come before the file.
-Code CheckFallocateArguments(uint32_t mode, uint64_t length) {
+// Combining COLLAPSE_RANGE, INSERT_RANGE or UNSHARE_RANGE with another mode
+// bit is EINVAL up to Linux 6.12 and EOPNOTSUPP since (the modes became an
+// exclusive switch); `alternative` carries the second answer.
+Code CheckFallocateArguments(uint32_t mode, uint64_t length, Code* alternative) {
+  *alternative = Code::kOk;
   if (length == 0) return Code::kInvalidArgument;
   if (mode & ~kSupportedMask) return Code::kNotSupported;
   const uint32_t punch_zero = kFallocatePunchHole | kFallocateZeroRange;
   if ((mode & punch_zero) == punch_zero) return Code::kNotSupported;
   if ((mode & kFallocatePunchHole) && !(mode & kFallocateKeepSize)) return Code::kNotSupported;
-  if ((mode & kFallocateCollapseRange) && (mode & ~kFallocateCollapseRange)) {
-    return Code::kInvalidArgument;
-  }
-  if ((mode & kFallocateInsertRange) && (mode & ~kFallocateInsertRange)) {
-    return Code::kInvalidArgument;
-  }
-  if ((mode & kFallocateUnshareRange) && (mode & ~(kFallocateUnshareRange | kFallocateKeepSize))) {
+  const bool bad_collapse = (mode & kFallocateCollapseRange) && (mode & ~kFallocateCollapseRange);
+  const bool bad_insert = (mode & kFallocateInsertRange) && (mode & ~kFallocateInsertRange);
+  const bool bad_unshare = (mode & kFallocateUnshareRange) &&
+                           (mode & ~(kFallocateUnshareRange | kFallocateKeepSize));
+  if (bad_collapse || bad_insert || bad_unshare) {
+    *alternative = Code::kNotSupported;
     return Code::kInvalidArgument;
   }
   return Code::kOk;
@@ -102,8 +105,11 @@ Outcome ModelFs::SetAttr(const Op& op) {
 Outcome ModelFs::Fallocate(const Op& op) {
   auto id = Resolve(op.path);
   if (!id.ok()) return Fail(id.status().code());
-  const Code argument_check = CheckFallocateArguments(op.flags, op.length);
-  if (argument_check != Code::kOk) return Fail(argument_check);
+  Code alternative = Code::kOk;
+  const Code argument_check = CheckFallocateArguments(op.flags, op.length, &alternative);
+  if (argument_check != Code::kOk) {
+    return {argument_check, alternative == Code::kOk ? argument_check : alternative};
+  }
   ModelNode& node = nodes_.at(*id);
   if (node.type == S_IFDIR) return Fail(Code::kIsDirectory);
   if (node.type != S_IFREG) return Fail(Code::kNoDevice);

@@ -229,7 +229,7 @@ Op Workload::MakeRename() {
   } else if (flag_pick < 97 || !profile_.invalid_operations) {
     op.flags = kRenameExchange;
   } else {
-    op.flags = Chance(50) ? (kRenameNoReplace | kRenameExchange) : 4;
+    op.flags = Chance(50) ? (kRenameNoReplace | kRenameExchange) : 8;  // 4 is RENAME_WHITEOUT
   }
   return op;
 }
@@ -324,6 +324,9 @@ Op Workload::MakeSetAttr() {
   if (attr.mask == 0) attr.mask = kSetMode;
   if (!is_file && !(profile_.invalid_operations && Chance(10))) attr.mask &= ~kSetSize;
   attr.mode = kChmodModes[Below(std::size(kChmodModes))];
+  // A set-group-ID directory passes its group and the bit to new entries in
+  // Linux; neither the model nor mdfs's explicit-owner API does that.
+  if (!is_file) attr.mode &= ~static_cast<uint32_t>(S_ISGID);
   attr.uid = static_cast<uint32_t>(Below(3000));
   attr.gid = static_cast<uint32_t>(Below(3000));
   const uint64_t size = is_file ? model_->node(*model_->Resolve(op.path)).data.size() : 0;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -25,12 +26,22 @@
 namespace mdfs::test {
 namespace {
 
-constexpr uint64_t kDeviceBytes = 128ull << 20;
 constexpr uint64_t kTreeCheckInterval = 100;
+
+struct RunConfig {
+  uint64_t device_bytes = 128ull << 20;  // big enough that kNoSpace never happens
+  // A small device instead: an operation that could need space may fail
+  // with kNoSpace, and must then change nothing.
+  bool allow_no_space = false;
+  WorkloadProfile profile = WorkloadProfile::Everything();
+  const char* test_name = "ModelTest.RandomOperationsMatchTheModel";
+};
 
 class ModelRun {
  public:
-  explicit ModelRun(uint64_t seed) : seed_(seed), workload_(seed, WorkloadProfile::Everything()) {}
+  ModelRun(uint64_t seed, RunConfig config)
+      : seed_(seed), config_(config), workload_(seed, config.profile) {}
+  uint64_t no_space_failures() const { return no_space_failures_; }
 
   // Runs `steps` random steps and the end-of-seed checks; the first
   // mismatch is reported with ADD_FAILURE and ends the run.
@@ -48,7 +59,12 @@ class ModelRun {
   bool Check(uint64_t step, const testing::AssertionResult& result);
   bool Fail(uint64_t step, const std::string& what);
 
+  // kNoSpace is acceptable for `op` (RunConfig::allow_no_space).
+  bool MayRunOutOfSpace(const Op& op, const Outcome& expected) const;
+
   const uint64_t seed_;
+  const RunConfig config_;
+  uint64_t no_space_failures_ = 0;
   Workload workload_;
   ModelFs model_;
   History history_;
@@ -63,7 +79,7 @@ bool ModelRun::Fail(uint64_t step, const std::string& what) {
   ADD_FAILURE() << "seed " << seed_ << ", step " << step << ": " << what
                 << "\nlast operations:\n" << history_.Dump()
                 << "reproduce: MDFS_SEED=" << seed_ << " MDFS_MODEL_STEPS=" << step + 1
-                << " ./tests/model_test --gtest_filter='ModelTest.*'";
+                << " ./tests/model_test --gtest_filter='" << config_.test_name << "'";
   return false;
 }
 
@@ -72,7 +88,7 @@ bool ModelRun::Check(uint64_t step, const testing::AssertionResult& result) {
 }
 
 bool ModelRun::Start() {
-  auto device = CreateMemoryDevice(kDeviceBytes);
+  auto device = CreateMemoryDevice(config_.device_bytes);
   if (!device.ok()) return Fail(0, "CreateMemoryDevice: " + device.status().ToString());
   device_ = std::move(*device);
   Status formatted = FileSystem::Format(device_.get(), {.clock = &clock_});
@@ -106,10 +122,17 @@ bool ModelRun::Step(uint64_t step) {
   clock_.AdvanceNs(1'000);
   if (op.kind == OpKind::kReopen) return Reopen(step);
   std::optional<ModelFs> before;
-  if (op.kind == OpKind::kTruncate || op.kind == OpKind::kSetAttr) before = model_;
+  if (op.kind == OpKind::kTruncate || op.kind == OpKind::kSetAttr || config_.allow_no_space) {
+    before = model_;
+  }
   std::vector<std::byte> expected_read, actual_read;
   const Outcome expected = model_.Apply(op, clock_.NowRealtimeNs(), &expected_read);
   const Status actual = ApplyToFileSystem(*fs_, op, &actual_read);
+  if (actual.code() == Code::kNoSpace && MayRunOutOfSpace(op, expected)) {
+    ++no_space_failures_;
+    model_ = *before;  // all or nothing: the failed call changed nothing
+    return CompareStep(step, op, std::nullopt, expected_read, actual_read);
+  }
   if (!expected.Accepts(actual.code())) {
     std::string want = CodeName(expected.code);
     if (expected.alternative != expected.code) want += std::string(" or ") + CodeName(expected.alternative);
@@ -121,6 +144,19 @@ bool ModelRun::Step(uint64_t step) {
   }
   if (step % kTreeCheckInterval == 0) return Check(step, CheckTree(*fs_, model_));
   return true;
+}
+
+bool ModelRun::MayRunOutOfSpace(const Op& op, const Outcome& expected) const {
+  if (!config_.allow_no_space || !expected.ok()) return false;
+  switch (op.kind) {
+    case OpKind::kUnlink:
+    case OpKind::kRmdir:
+    case OpKind::kRead:
+    case OpKind::kFsync:
+      return false;
+    default:
+      return true;
+  }
 }
 
 bool ModelRun::CompareStep(uint64_t step, const Op& op, const std::optional<ModelFs>& before,
@@ -191,9 +227,64 @@ bool ModelRun::RemoveEverything(uint64_t step) {
 TEST(ModelTest, RandomOperationsMatchTheModel) {
   const uint64_t steps = EnvUint("MDFS_MODEL_STEPS", 2000);
   for (uint64_t seed : SeedsToRun(EnvUint("MDFS_MODEL_SEEDS", 20))) {
-    ModelRun(seed).Run(steps);
+    ModelRun(seed, RunConfig{}).Run(steps);
     if (HasFailure()) break;
   }
+}
+
+// The same on a device that fills up: every call that fails with kNoSpace
+// must change nothing (the model is rolled back and compared), and after
+// the run removing everything must free every block again.
+TEST(ModelTest, FullDeviceCallsAreAllOrNothing) {
+  RunConfig config;
+  config.device_bytes = 8ull << 20;
+  config.allow_no_space = true;
+  config.profile.soft_max_file_bytes = 3ull << 20;
+  config.profile.max_write_bytes = 512 * 1024;
+  config.test_name = "ModelTest.FullDeviceCallsAreAllOrNothing";
+  const uint64_t steps = EnvUint("MDFS_MODEL_STEPS", 2000);
+  uint64_t no_space = 0;
+  for (uint64_t seed : SeedsToRun(std::max<uint64_t>(1, EnvUint("MDFS_MODEL_SEEDS", 20) / 4))) {
+    ModelRun run(seed, config);
+    run.Run(steps);
+    no_space += run.no_space_failures();
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(no_space, 0u) << "the device never filled up: the test tests nothing";
+  std::cout << "calls that failed with kNoSpace: " << no_space << "\n";
+}
+
+// The checks must be able to fail: a change made behind the model's back
+// is caught by CheckTree and CheckPath.
+TEST(ModelTest, HarnessDetectsChangesTheModelDidNotMake) {
+  auto device = CreateMemoryDevice(16 << 20);
+  ASSERT_TRUE(device.ok());
+  ASSERT_TRUE(FileSystem::Format(device->get()).ok());
+  auto fs = FileSystem::Open(device->get());
+  ASSERT_TRUE(fs.ok());
+  ModelFs model;
+  for (const Op& op : {Op{.kind = OpKind::kMkdir, .path = "/d", .mode = 0755},
+                       Op{.kind = OpKind::kCreate, .path = "/d/f", .mode = 0644},
+                       Op{.kind = OpKind::kWrite, .path = "/d/f", .offset = 5, .length = 9000,
+                          .data_seed = 1}}) {
+    ASSERT_TRUE(model.Apply(op, 0).ok());
+    ASSERT_TRUE(ApplyToFileSystem(**fs, op).ok());
+  }
+  const CheckOptions options{.times = false};
+  ASSERT_TRUE(CheckTree(**fs, model, options));
+  auto file = (*fs)->LookupPath("/d/f");
+  ASSERT_TRUE(file.ok());
+  const std::byte byte{0x5a};
+  ASSERT_TRUE((*fs)->Write(file->ino, 4100, std::span(&byte, 1)).ok());
+  EXPECT_FALSE(CheckTree(**fs, model, options));
+  EXPECT_FALSE(CheckPath(**fs, model, "/d/f", options));
+  ASSERT_TRUE((*fs)->Truncate(file->ino, 9005).ok());
+  ASSERT_TRUE(ApplyToFileSystem(**fs, {.kind = OpKind::kWrite, .path = "/d/f", .offset = 5,
+                                       .length = 9000, .data_seed = 1}).ok());
+  ASSERT_TRUE(CheckTree(**fs, model, options));
+  ASSERT_TRUE((*fs)->Create(kRootInode, "extra", 0644).ok());
+  EXPECT_FALSE(CheckTree(**fs, model, options));
+  EXPECT_FALSE(CheckPath(**fs, model, "/", options));
 }
 
 }  // namespace

@@ -118,6 +118,19 @@ Result<size_t> FileSystemImpl::Write(InodeNumber ino, uint64_t offset,
   return data.size();
 }
 
+FileSystemImpl::~FileSystemImpl() {
+  std::unique_lock lock(mu_);
+  if (shutdown_ || read_only_) return;
+  Transaction tx(&inodes_);
+  for (uint64_t ino = 1; ino < inodes_.size(); ++ino) {
+    if (inode_time_dirty_[ino] && inodes_[ino].in_use()) tx.Modify(ino);
+  }
+  if (!tx.empty()) {
+    (void)Commit(tx);
+  }
+  (void)device_->Flush();
+}
+
 Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckReadable());

@@ -36,6 +36,10 @@ namespace mdfs {
 class FileSystemImpl : public FileSystem {
  public:
   FileSystemImpl(Device* device, const format::Superblock& superblock, const OpenOptions& options);
+  // A clean close: commits the timestamps of pure overwrites (one
+  // transaction, which also flushes their data). Errors are swallowed —
+  // nothing acknowledged depends on them; Fsync is the way to see them.
+  ~FileSystemImpl() override;
 
   // Mount-time work: recovery and loading every metadata structure.
   Status Load();

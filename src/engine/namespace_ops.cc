@@ -240,12 +240,14 @@ Result<Attributes> FileSystemImpl::Link(InodeNumber ino, InodeNumber new_parent,
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  // Linux's order: the new name is looked up (EEXIST) before the source is
+  // judged (EPERM for a directory, EMLINK).
+  MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(new_parent));
+  MDFS_RETURN_IF_ERROR(CheckNewName(dir, new_name));
   if (inode->is_directory()) return PermissionDenied("hard link to a directory");
   if (inode->record.nlink >= kMaxLinkCount) {
     return TooManyLinks("inode " + std::to_string(ino) + " has too many links");
   }
-  MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(new_parent));
-  MDFS_RETURN_IF_ERROR(CheckNewName(dir, new_name));
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);
   target.record.nlink += 1;

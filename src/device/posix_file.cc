@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -79,10 +80,33 @@ int OpenRetrying(const std::string& path, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// One writer or any number of readers per image, across processes (an
+// advisory flock): two processes changing one image would corrupt it.
+Status LockImage(int fd, const std::string& path, bool read_only) {
+  const int operation = (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  while (flock(fd, operation) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) {
+      return WouldBlock(path + ": in use by another process (" +
+                        (read_only ? "open for writing" : "open") + ")");
+    }
+    return ErrnoStatus("flock", path, errno);
+  }
+  return Status::Ok();
+}
+
+Result<UniqueFd> OpenOrCreateUnlocked(const std::string& path, const FileDeviceOptions& options);
+
+Result<UniqueFd> OpenOrCreate(const std::string& path, const FileDeviceOptions& options) {
+  MDFS_ASSIGN_OR_RETURN(UniqueFd fd, OpenOrCreateUnlocked(path, options));
+  MDFS_RETURN_IF_ERROR(LockImage(fd.get(), path, options.read_only));
+  return fd;
+}
+
 // Opens an existing path, or creates it with options.create_size bytes when
 // options.create and it is absent. A concurrent creator wins: we then open
 // its file and leave its size alone.
-Result<UniqueFd> OpenOrCreate(const std::string& path, const FileDeviceOptions& options) {
+Result<UniqueFd> OpenOrCreateUnlocked(const std::string& path, const FileDeviceOptions& options) {
   const int flags = (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   int fd = OpenRetrying(path, flags);
   if (fd < 0 && errno == ENOENT && options.create) {

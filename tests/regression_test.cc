@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "mdfs/file_system.h"
+#include "mdfs/fsck.h"
+#include "model/history.h"
 #include "model/op.h"
 
 namespace mdfs::test {
@@ -61,6 +63,37 @@ TEST_F(RegressionTest, LinkDirectoryOntoExistingName) {
   ASSERT_TRUE(fs_->Create(kRootInode, "f", 0644).ok());
   EXPECT_STREQ(CodeName(fs_->Link(dir->ino, kRootInode, "f").status().code()),
                CodeName(Code::kExists));
+}
+
+// Found by limits_test.cc. Rename checks its names for "", "/", "." and
+// "..", but not for NUL, which Create, Mkdir, Symlink and Link refuse: the
+// entry is written with a NUL in its name, fsck then reports the directory
+// block as corrupt (bad-directory-block) and the files it names as orphans,
+// and Open refuses the file system from then on.
+TEST_F(RegressionTest, RenameToNameWithNulCorruptsTheDirectory) {
+  ASSERT_TRUE(fs_->Create(kRootInode, "f", 0644).ok());
+  EXPECT_STREQ(CodeName(fs_->Rename(kRootInode, "f", kRootInode, std::string("a\0b", 3)).code()),
+               CodeName(Code::kInvalidArgument));
+  fs_.reset();
+  auto report = CheckFileSystem(device_.get());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean()) << DescribeProblems(*report);
+  auto reopened = FileSystem::Open(device_.get(), {.clock = &clock_});
+  EXPECT_TRUE(reopened.ok()) << "the file system no longer opens: " << reopened.status().ToString();
+}
+
+// Found by limits_test.cc. A write that makes a file 2 MiB or larger gets a
+// whole 2 MiB chunk (doc/format.md §13), so blocks stay mapped (unwritten)
+// past EOF; a later INSERT_RANGE that would bring the size to exactly the
+// limit fails with kFileTooLarge ("insert would move blocks past the maximum
+// file size") although Linux's rule (len <= max - size) allows it.
+TEST_F(RegressionTest, InsertRangeToTheSizeLimit) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(fs_->Write(file->ino, 4u << 20, PatternBytes(1, 0, 4096)).ok());
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateCollapseRange, 0, 4u << 20).ok());
+  const uint64_t size = fs_->GetAttributes(file->ino)->size;
+  EXPECT_TRUE(fs_->Fallocate(file->ino, kFallocateInsertRange, 0, kMaxFileSize - size).ok());
 }
 
 }  // namespace

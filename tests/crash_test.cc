@@ -68,12 +68,13 @@ struct Stats {
 };
 
 // One file system on a CrashDevice over a memory device, with the model.
+// Declared in the order of dependence: the file system goes first.
 struct Rig {
+  ManualClock clock;
   std::unique_ptr<Device> base;
   std::unique_ptr<CrashDevice> crash;
   std::unique_ptr<Device> liar;  // over `crash`, for the harness self-test
   std::unique_ptr<FileSystem> fs;
-  ManualClock clock;
 };
 
 // A device whose Flush does nothing: a broken device (or engine) that the

@@ -244,6 +244,7 @@ bool IoErrorSweep::CheckAfterwards() {
 }
 
 bool IoErrorSweep::RunOne(uint64_t n) {
+  fs_.reset();  // a failed run may leave one open; it uses the old devices
   n_ = n;
   model_ = before_ = ModelFs();
   failed_op_.reset();

@@ -180,9 +180,6 @@ bool ModelRun::CompareStep(uint64_t step, const Op& op, const std::optional<Mode
 
 bool ModelRun::Reopen(uint64_t step) {
   fs_.reset();
-  // Closing does not persist the mtime of pure overwrites that were not
-  // fsynced (regression_test.cc CleanCloseLosesOverwriteMtime).
-  model_.ForgetFileTimes();
   auto fs = FileSystem::Open(device_.get(), {.clock = &clock_});
   if (!fs.ok()) return Fail(step, "reopen: " + fs.status().ToString());
   fs_ = std::move(*fs);

@@ -37,8 +37,8 @@ class RegressionTest : public testing::Test {
 // Found by model_test seeds 1 and 2 (a reopen after a pure overwrite). An
 // overwrite of written blocks updates mtime only in memory until Fsync or
 // the inode's next transaction; destroying the FileSystem (the only way to
-// close it) neither commits those times nor flushes, so a clean close and
-// reopen brings back the old mtime. A clean close should lose nothing.
+// close it) neither committed those times nor flushed, so a clean close and
+// reopen brought back the old mtime. Fixed in 64bf2fc.
 TEST_F(RegressionTest, CleanCloseLosesOverwriteMtime) {
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(file.ok());
@@ -56,7 +56,7 @@ TEST_F(RegressionTest, CleanCloseLosesOverwriteMtime) {
 
 // Found by model_test seed 3 step 1502. Linux link(2) reports EEXIST for an
 // existing new name before it refuses to link a directory (EPERM); mdfs
-// answers EPERM. The model test accepts both; this pins the Linux answer.
+// answered EPERM. Fixed in 64bf2fc.
 TEST_F(RegressionTest, LinkDirectoryOntoExistingName) {
   auto dir = fs_->Mkdir(kRootInode, "d", 0755);
   ASSERT_TRUE(dir.ok());

@@ -41,7 +41,7 @@ AssertionResult CompareBytes(const std::vector<std::byte>& actual,
                              const std::vector<std::byte>& expected,
                              const ByteTolerance* tolerance) {
   if (actual.size() == expected.size() &&
-      std::memcmp(actual.data(), expected.data(), actual.size()) == 0) {
+      (actual.empty() || std::memcmp(actual.data(), expected.data(), actual.size()) == 0)) {
     return AssertionSuccess();
   }
   uint64_t first = UINT64_MAX, count = 0;

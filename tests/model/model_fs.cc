@@ -80,12 +80,6 @@ Result<NodeId> ModelFs::ResolveParent(const std::string& path) const {
   return parent;
 }
 
-void ModelFs::ForgetFileTimes() {
-  for (auto& [id, node] : nodes_) {
-    if (node.type == S_IFREG) node.mtime_ns.reset();
-  }
-}
-
 std::vector<ModelEntry> ModelFs::Walk() const {
   std::vector<ModelEntry> out;
   std::function<void(NodeId, const std::string&)> visit = [&](NodeId dir,
@@ -130,24 +124,18 @@ void ModelFs::TouchDirectories(NodeId first, NodeId second, int64_t now_ns) {
 }
 
 // Linux checks the new name (its parent, its length, EEXIST) before it
-// refuses to link a directory (EPERM); mdfs checks the type first
-// (regression_test.cc LinkDirectoryOntoExistingName), accepted here.
+// refuses to link a directory (EPERM).
 Outcome ModelFs::Link(const Op& op, int64_t now_ns) {
   auto source = Resolve(op.path);
   if (!source.ok()) return Fail(source.status().code());
-  ModelNode& node = nodes_.at(*source);
-  const bool is_dir = node.type == S_IFDIR;
-  auto fail = [is_dir](Code code) { return Fail(code, is_dir ? Code::kPermissionDenied : code); };
   auto parent = ResolveParent(op.path2);
-  if (!parent.ok()) {
-    const bool engine_sees_it = Resolve(ParentPath(op.path2)).ok();
-    return engine_sees_it ? fail(parent.status().code()) : Fail(parent.status().code());
-  }
+  if (!parent.ok()) return Fail(parent.status().code());
   const std::string name = BaseName(op.path2);
-  if (name.size() > kMaxNameLength) return fail(Code::kNameTooLong);
+  if (name.size() > kMaxNameLength) return Fail(Code::kNameTooLong);
   ModelNode& dir = nodes_.at(*parent);
-  if (dir.children.count(name)) return fail(Code::kExists);
-  if (is_dir) return Fail(Code::kPermissionDenied);
+  if (dir.children.count(name)) return Fail(Code::kExists);
+  ModelNode& node = nodes_.at(*source);
+  if (node.type == S_IFDIR) return Fail(Code::kPermissionDenied);
   dir.children.emplace(name, *source);
   ++node.nlink;
   dir.mtime_ns = now_ns;

@@ -69,8 +69,6 @@ class ModelFs {
   // What LookupPath(path) returns: the node, or kNotFound / kNotDirectory.
   Result<NodeId> Resolve(const std::string& path) const;
   const ModelNode& node(NodeId id) const { return nodes_.at(id); }
-  // Forgets the mtime of every regular file (it becomes unpredictable).
-  void ForgetFileTimes();
   // Every path below the root (not "/" itself), parents before children,
   // in name order.
   std::vector<ModelEntry> Walk() const;

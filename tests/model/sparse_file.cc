@@ -16,6 +16,7 @@ bool AllZero(const std::array<std::byte, SparseFile::kBlockBytes>& block) {
 std::vector<std::byte> SparseFile::Read(uint64_t offset, uint64_t length) const {
   if (offset >= size_) return {};
   const uint64_t end = std::min(size_, offset + std::min(length, size_ - offset));
+  if (end == offset) return {};
   std::vector<std::byte> out(end - offset, std::byte{0});
   auto it = blocks_.lower_bound(offset / kBlockBytes);
   for (; it != blocks_.end() && it->first * kBlockBytes < end; ++it) {

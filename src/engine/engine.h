@@ -33,6 +33,10 @@
 
 namespace mdfs {
 
+// A name for a directory entry: 1..255 bytes, no '/' and no NUL.
+// ("." and ".." pass; each operation decides what they mean.)
+Status ValidateName(std::string_view name);
+
 class FileSystemImpl : public FileSystem {
  public:
   FileSystemImpl(Device* device, const format::Superblock& superblock, const OpenOptions& options);

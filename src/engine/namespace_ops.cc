@@ -13,6 +13,10 @@ namespace {
 
 bool IsDotOrDotDot(std::string_view name) { return name == "." || name == ".."; }
 
+std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+}  // namespace
+
 Status ValidateName(std::string_view name) {
   if (name.empty()) return InvalidArgument("empty file name");
   if (name.size() > kMaxNameLength) {
@@ -23,10 +27,6 @@ Status ValidateName(std::string_view name) {
   }
   return Status::Ok();
 }
-
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
-
-}  // namespace
 
 Result<Attributes> FileSystemImpl::Lookup(InodeNumber parent, std::string_view name) {
   std::shared_lock lock(mu_);

@@ -19,8 +19,7 @@ Status FileSystemImpl::Rename(InodeNumber parent, std::string_view name, InodeNu
   MDFS_ASSIGN_OR_RETURN(Inode * to_dir, GetDirectory(new_parent));
   for (std::string_view n : {name, new_name}) {
     if (n == "." || n == "..") return InvalidArgument("cannot rename \".\" or \"..\"");
-    if (n.empty() || n.find('/') != std::string_view::npos) return InvalidArgument("bad name " + Quoted(n));
-    if (n.size() > kMaxNameLength) return NameTooLong(Quoted(n));
+    MDFS_RETURN_IF_ERROR(ValidateName(n));
   }
   auto source = from_dir->directory->Find(name);
   if (!source) return NotFound("no entry " + Quoted(name) + " in directory " + std::to_string(parent));

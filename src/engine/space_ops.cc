@@ -233,10 +233,10 @@ Status FileSystemImpl::InsertRange(Transaction& tx, Inode& inode, uint64_t offse
                                    uint64_t length) {
   uint64_t first = offset / kB;
   uint64_t count = length / kB;
-  const auto& extents = inode.map.extents();
-  if (!extents.empty() && extents.rbegin()->second.file_end() + count > kMaxFileBlocks) {
-    return FileTooLarge("insert would move blocks past the maximum file size");
-  }
+  // Blocks the shift would push past the limit lie beyond EOF (the caller
+  // checked size + length <= the limit): unmapping them changes no byte of
+  // the file. XFS trims post-EOF preallocation before a shift the same way.
+  MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, kMaxFileBlocks - count, kMaxFileBlocks + 1));
   inode.map.SplitAt(first);
   inode.map.ShiftUp(first, count);
   tx.MarkExtentsChanged(inode.ino);

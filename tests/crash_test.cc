@@ -64,7 +64,7 @@ struct CrashPlan {
 
 struct Stats {
   uint64_t iterations = 0, in_flight = 0, acknowledged_in_flight = 0, matched_before = 0;
-  uint64_t matched_after = 0, needed_byte_tolerance = 0;
+  uint64_t matched_after = 0, matched_middle = 0, needed_byte_tolerance = 0;
 };
 
 // One file system on a CrashDevice over a memory device, with the model.
@@ -75,6 +75,18 @@ struct Rig {
   std::unique_ptr<CrashDevice> crash;
   std::unique_ptr<Device> liar;  // over `crash`, for the harness self-test
   std::unique_ptr<FileSystem> fs;
+
+  // The device the file system runs on before the crash.
+  Device* top() { return liar ? liar.get() : static_cast<Device*>(crash.get()); }
+  // Applies `op`; kReopen closes the file system and opens it on `device`.
+  Status Apply(const Op& op, Device* device) {
+    if (op.kind != OpKind::kReopen) return ApplyToFileSystem(*fs, op);
+    fs.reset();
+    auto reopened = FileSystem::Open(device, {.clock = &clock});
+    if (!reopened.ok()) return reopened.status();
+    fs = std::move(*reopened);
+    return Status::Ok();
+  }
 };
 
 // A device whose Flush does nothing: a broken device (or engine) that the
@@ -125,6 +137,9 @@ class CrashLoop {
   History history_;
   std::optional<Workload> workload_;
   ModelFs model_, before_;
+  // A write with a commit marker is two transactions: the state after the
+  // write and before the marker is durable too.
+  std::optional<ModelFs> middle_;
   std::optional<Op> in_flight_;
   bool in_flight_acknowledged_ = false;
 };
@@ -156,12 +171,8 @@ bool CrashLoop::Setup(Rig& rig) {
   rig.crash = std::make_unique<CrashDevice>(rig.base.get());
   Status formatted = FileSystem::Format(rig.crash.get(), {.clock = &rig.clock});
   if (!formatted.ok()) return Fail("Format: " + formatted.ToString());
-  Device* device = rig.crash.get();
-  if (lying_flush_) {
-    rig.liar = std::make_unique<LyingFlushDevice>(rig.crash.get());
-    device = rig.liar.get();
-  }
-  auto fs = FileSystem::Open(device, {.clock = &rig.clock});
+  if (lying_flush_) rig.liar = std::make_unique<LyingFlushDevice>(rig.crash.get());
+  auto fs = FileSystem::Open(rig.top(), {.clock = &rig.clock});
   if (!fs.ok()) return Fail("Open: " + fs.status().ToString());
   rig.fs = std::move(*fs);
   return true;
@@ -182,7 +193,7 @@ uint64_t CrashLoop::WritesTotal(uint64_t workload_seed) {
     history_.Add(step, op);
     rig.clock.AdvanceNs(1'000);
     const Outcome expected = model.Apply(op, rig.clock.NowRealtimeNs());
-    const Status status = ApplyToFileSystem(*rig.fs, op);
+    const Status status = rig.Apply(op, rig.top());
     if (!expected.Accepts(status.code())) {
       Fail("calibration step " + std::to_string(step) + ": " + op.ToString() + " returned " +
            status.ToString() + ", the model expects " + CodeName(expected.code));
@@ -218,10 +229,16 @@ bool CrashLoop::RunUntilCrash(const CrashPlan& plan, Rig& rig) {
     rig.clock.AdvanceNs(1'000);
     before_ = model_;
     const Outcome expected = model_.Apply(op, rig.clock.NowRealtimeNs());
-    const Status status = ApplyToFileSystem(*rig.fs, op);
+    const Status status = rig.Apply(op, rig.top());
     if (rig.crash->crashed()) {
       in_flight_ = op;
       in_flight_acknowledged_ = status.ok();
+      if (op.commit_marker) {
+        Op write_only = op;
+        write_only.commit_marker = false;
+        middle_ = before_;
+        middle_->Apply(write_only, rig.clock.NowRealtimeNs());
+      }
       return true;
     }
     if (!expected.Accepts(status.code())) {
@@ -272,14 +289,21 @@ bool CrashLoop::CheckRecovered(const CrashPlan& plan, Rig& rig) {
     ++stats_->matched_before;
     return KeepWorking(rig, before_);
   }
+  if (may_be_before && middle_ && CheckTree(*rig.fs, *middle_, exact)) {
+    ++stats_->matched_middle;
+    return KeepWorking(rig, *middle_);
+  }
   if (tolerance && (CheckTree(*rig.fs, model_, loose) ||
-                    (may_be_before && CheckTree(*rig.fs, before_, loose)))) {
+                    (may_be_before && CheckTree(*rig.fs, before_, loose)) ||
+                    (may_be_before && middle_ && CheckTree(*rig.fs, *middle_, loose)))) {
     ++stats_->needed_byte_tolerance;
     rig.fs.reset();
     return Fsck(rig.base.get(), "after recovery");
   }
+  std::string middle;
+  if (may_be_before && middle_) middle = "\n  vs. after the write, before its marker: " + std::string(CheckTree(*rig.fs, *middle_, exact).message());
   return Fail("recovered state matches neither side of the crash.\n  vs. after: " +
-              std::string(after.message()) + "\n  vs. before: " + old.message());
+              std::string(after.message()) + "\n  vs. before: " + old.message() + middle);
 }
 
 // The recovered file system keeps working: more steps against the model,
@@ -291,7 +315,7 @@ bool CrashLoop::KeepWorking(Rig& rig, const ModelFs& state) {
     history_.Add(step, op);
     rig.clock.AdvanceNs(1'000);
     const Outcome expected = model_.Apply(op, rig.clock.NowRealtimeNs());
-    const Status status = ApplyToFileSystem(*rig.fs, op);
+    const Status status = rig.Apply(op, rig.base.get());
     if (!expected.Accepts(status.code())) {
       return Fail("after recovery, step " + std::to_string(step) + ": " + op.ToString() +
                   " returned " + status.ToString() + ", the model expects " +
@@ -314,6 +338,7 @@ void CrashLoop::RunIteration(uint64_t iteration) {
   workload_.emplace(plan_.workload_seed, WorkloadProfile::Mutating());
   model_ = ModelFs();
   before_ = ModelFs();
+  middle_.reset();
   in_flight_.reset();
   in_flight_acknowledged_ = false;
   Rig rig;
@@ -338,6 +363,7 @@ TEST(CrashTest, RecoveredStateIsCleanAndKeepsEveryAcknowledgedStep) {
   std::cout << "crash points: " << stats.iterations << " (in flight " << stats.in_flight
             << ", of which returned OK " << stats.acknowledged_in_flight << "); recovered as after "
             << stats.matched_after << ", as before " << stats.matched_before
+            << ", between a write and its commit marker " << stats.matched_middle
             << ", with torn write bytes " << stats.needed_byte_tolerance << "\n";
 }
 

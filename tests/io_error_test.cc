@@ -231,9 +231,19 @@ bool IoErrorSweep::CheckAfterwards() {
   const CheckOptions options{.times = false, .tolerance = tolerance ? &*tolerance : nullptr};
   testing::AssertionResult after = CheckTree(*fs_, model_, options);
   testing::AssertionResult old = after ? after : CheckTree(*fs_, before_, options);
-  if (!after && !old) {
+  testing::AssertionResult middle = testing::AssertionFailure() << "no middle state";
+  if (!after && !old && failed_op_ && failed_op_->commit_marker) {
+    // Two transactions: the write may be durable without its marker.
+    ModelFs written = before_;
+    Op write_only = *failed_op_;
+    write_only.commit_marker = false;
+    written.Apply(write_only, 0);
+    middle = CheckTree(*fs_, written, options);
+  }
+  if (!after && !old && !middle) {
     return Fail(std::string("state is neither before nor after the failed call.\n  vs. after: ") +
-                after.message() + "\n  vs. before: " + old.message());
+                after.message() + "\n  vs. before: " + old.message() +
+                "\n  vs. after the write, before its marker: " + middle.message());
   }
   fs_.reset();
   report = CheckFileSystem(base_.get());

@@ -48,6 +48,7 @@ Status ApplyWrite(FileSystem& fs, InodeNumber ino, const Op& op) {
     return Corruption("write returned " + std::to_string(*written) + " of " +
                       std::to_string(data.size()) + " bytes");
   }
+  if (op.commit_marker) return fs.Create(kRootInode, CommitMarkerName(op), 0644).status();
   return op.fsync ? fs.Fsync(ino) : Status::Ok();
 }
 

@@ -53,13 +53,18 @@ Result<NodeId> ModelFs::ResolveFile(const std::string& path) const {
 Outcome ModelFs::Write(const Op& op, int64_t now_ns) {
   auto id = ResolveFile(op.path);
   if (!id.ok()) return Fail(id.status().code());
-  if (op.length == 0) return Ok();
-  if (op.offset > kMaxFileSize || op.length > kMaxFileSize - op.offset) {
-    return Fail(Code::kFileTooLarge);
+  if (op.length != 0) {
+    if (op.offset > kMaxFileSize || op.length > kMaxFileSize - op.offset) {
+      return Fail(Code::kFileTooLarge);
+    }
+    ModelNode& file = nodes_.at(*id);
+    file.data.Write(op.offset, PatternBytes(op.data_seed, op.offset, op.length));
+    file.mtime_ns = now_ns;
   }
-  ModelNode& file = nodes_.at(*id);
-  file.data.Write(op.offset, PatternBytes(op.data_seed, op.offset, op.length));
-  file.mtime_ns = now_ns;
+  if (op.commit_marker) {
+    return CreateNode({.kind = OpKind::kCreate, .path = "/" + CommitMarkerName(op), .mode = 0644},
+                      S_IFREG, now_ns);
+  }
   return Ok();
 }
 

@@ -57,7 +57,7 @@ std::string Op::ToString() const {
       break;
     case OpKind::kWrite:
       out << " off=" << offset << " len=" << length << " seed=" << data_seed
-          << (fsync ? " +fsync" : "");
+          << (fsync ? " +fsync" : "") << (commit_marker ? " +commit" : "");
       break;
     case OpKind::kRead:
       out << " off=" << offset << " len=" << length;
@@ -81,6 +81,12 @@ std::string Op::ToString() const {
 }
 
 bool Op::Mutates() const { return kind != OpKind::kRead && kind != OpKind::kReopen; }
+
+std::string CommitMarkerName(const Op& op) {
+  std::ostringstream name;
+  name << ".c" << std::hex << op.data_seed;
+  return name.str();
+}
 
 Op WithPrefix(const Op& op, const std::string& prefix) {
   Op moved = op;

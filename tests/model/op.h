@@ -48,6 +48,10 @@ struct Op {
   uint32_t flags = 0;  // kRename: kRename*; kFallocate: mode
   uint64_t data_seed = 0;
   bool fsync = false;  // kWrite: Fsync after the write, as one step
+  // kWrite: then create CommitMarkerName(*this) in the root, as one step.
+  // Any metadata transaction makes the writes before it durable (its commit
+  // flushes first), so the write is durable when the step returns.
+  bool commit_marker = false;
   SetAttributesRequest attr;
 
   // One line, for failure logs: "write /a/b off=4097 len=100 seed=7 +fsync".
@@ -55,6 +59,9 @@ struct Op {
   // True when the op may change the file system.
   bool Mutates() const;
 };
+
+// The file a kWrite with commit_marker creates in the root: ".c<data_seed in hex>".
+std::string CommitMarkerName(const Op& op);
 
 // `op` with every path moved below directory `prefix` ("/t1": "/a" -> "/t1/a",
 // "/" -> "/t1"), so a model rooted at "/" drives a subtree of mdfs.

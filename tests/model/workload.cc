@@ -46,9 +46,9 @@ WorkloadProfile WorkloadProfile::Everything() {
 WorkloadProfile WorkloadProfile::Mutating() {
   WorkloadProfile profile = Everything();
   profile.weights[static_cast<int>(OpKind::kRead)] = 0;
-  profile.weights[static_cast<int>(OpKind::kReopen)] = 0;
   profile.weights[static_cast<int>(OpKind::kFsync)] = 0;
   profile.fsync_after_write = true;
+  profile.commit_marker_percent = 30;
   profile.max_write_bytes = 48 * 1024;
   profile.far_offset_bytes = 512 * 1024;
   profile.soft_max_file_bytes = 1024 * 1024;
@@ -280,6 +280,10 @@ Op Workload::MakeWrite() {
   op.length = Chance(1) ? 0 : PickLength(profile_.max_write_bytes);
   op.data_seed = random_();
   op.fsync = profile_.fsync_after_write;
+  if (op.fsync && Chance(profile_.commit_marker_percent)) {
+    op.fsync = false;
+    op.commit_marker = true;
+  }
   return op;
 }
 

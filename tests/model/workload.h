@@ -21,6 +21,9 @@ struct WorkloadProfile {
   // Relative weight of each OpKind, indexed by static_cast<int>(OpKind).
   std::vector<uint32_t> weights;
   bool fsync_after_write = false;  // crash tests: write+fsync is one durable step
+  // Of those, the percentage made durable by a metadata transaction (a
+  // commit marker, Op::commit_marker) instead of Fsync.
+  uint32_t commit_marker_percent = 0;
   bool invalid_operations = true;  // also generate calls that must fail
   uint64_t max_write_bytes = 128 * 1024;
   uint64_t far_offset_bytes = 4 * 1024 * 1024;  // how far past EOF a write may land
@@ -29,7 +32,8 @@ struct WorkloadProfile {
 
   // Every operation, reads and reopen included (the model test).
   static WorkloadProfile Everything();
-  // Only operations that change the file system, small files (crash, I/O errors).
+  // Operations that change the file system and reopen, small files, every
+  // write made durable in its step (crash, I/O errors).
   static WorkloadProfile Mutating();
 };
 

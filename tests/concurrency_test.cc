@@ -57,8 +57,9 @@ void RunWorker(FileSystem& fs, const std::string& prefix, uint64_t seed, uint64_
       if (result && !path.empty()) result = CheckPath(fs, model, path, options);
     }
     if (!result) {
-      ADD_FAILURE() << prefix << " (seed " << seed << "), step " << step << ": "
-                    << result.message() << "\nlast operations:\n" << history.Dump();
+      ADD_FAILURE() << prefix << " (seed " << seed << "), step " << step << ": " << result.message()
+                    << "\nlast operations:\n"
+                    << history.Dump();
       return;
     }
   }
@@ -119,8 +120,8 @@ TEST(ConcurrencyTest, ThreadsInTheirOwnDirectoriesMatchTheirModels) {
                          first_seed + 1000 + i, std::cref(stop));
   }
   for (uint64_t i = 0; i < threads; ++i) {
-    workers.emplace_back(RunWorker, std::ref(*fs), "/t" + std::to_string(i), first_seed + i,
-                         steps, std::ref(models[i]));
+    workers.emplace_back(RunWorker, std::ref(*fs), "/t" + std::to_string(i), first_seed + i, steps,
+                         std::ref(models[i]));
   }
   for (std::thread& worker : workers) worker.join();
   stop = true;

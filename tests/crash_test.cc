@@ -30,7 +30,7 @@ namespace mdfs::test {
 namespace {
 
 constexpr uint64_t kDeviceBytes = 32ull << 20;
-constexpr uint64_t kSteps = 60;                 // workload steps before the crash point
+constexpr uint64_t kSteps = 60;  // workload steps before the crash point
 constexpr uint64_t kStepsAfterRecovery = 15;
 constexpr uint64_t kIterationsPerWorkload = 10;  // crash points per workload seed
 
@@ -38,7 +38,7 @@ constexpr uint64_t kIterationsPerWorkload = 10;  // crash points per workload se
 struct CrashPlan {
   uint64_t iteration = 0;
   uint64_t workload_seed = 0;
-  bool at_write = true;     // CrashAtWrite(crash_write), else Crash() after crash_step
+  bool at_write = true;  // CrashAtWrite(crash_write), else Crash() after crash_step
   uint64_t crash_write = 0;
   uint64_t crash_step = 0;
   uint64_t writes_total = 0;  // device writes the whole workload makes
@@ -95,7 +95,9 @@ class LyingFlushDevice : public Device {
  public:
   explicit LyingFlushDevice(Device* base) : base_(base) {}
   uint64_t size_bytes() const override { return base_->size_bytes(); }
-  Status Read(uint64_t offset, std::span<std::byte> out) override { return base_->Read(offset, out); }
+  Status Read(uint64_t offset, std::span<std::byte> out) override {
+    return base_->Read(offset, out);
+  }
   Status Write(uint64_t offset, std::span<const std::byte> data) override {
     return base_->Write(offset, data);
   }
@@ -149,8 +151,8 @@ bool CrashLoop::Fail(const std::string& what) {
     failures_->push_back(plan_.ToString() + ": " + what);
     return false;
   }
-  ADD_FAILURE() << plan_.ToString() << ": " << what << "\nin flight: "
-                << (in_flight_ ? in_flight_->ToString() : "nothing")
+  ADD_FAILURE() << plan_.ToString() << ": " << what
+                << "\nin flight: " << (in_flight_ ? in_flight_->ToString() : "nothing")
                 << (in_flight_acknowledged_ ? " (returned OK)" : "") << "\nlast operations:\n"
                 << history_.Dump() << "reproduce: MDFS_CRASH_ITERATION=" << plan_.iteration
                 << " ./tests/crash_test";
@@ -261,7 +263,8 @@ bool CrashLoop::CrashDuringRecovery(const CrashPlan& plan, Rig& rig) {
   again.CrashAtWrite(plan.recovery_crash_write, options);
   {
     auto fs = FileSystem::Open(&again, {.clock = &rig.clock});
-    if (!fs.ok() && !again.crashed()) return Fail("Open after the crash: " + fs.status().ToString());
+    if (!fs.ok() && !again.crashed())
+      return Fail("Open after the crash: " + fs.status().ToString());
   }
   if (!again.crashed()) again.Crash(options);
   return Fsck(rig.base.get(), "after a crash during recovery");
@@ -293,15 +296,17 @@ bool CrashLoop::CheckRecovered(const CrashPlan& plan, Rig& rig) {
     ++stats_->matched_middle;
     return KeepWorking(rig, *middle_);
   }
-  if (tolerance && (CheckTree(*rig.fs, model_, loose) ||
-                    (may_be_before && CheckTree(*rig.fs, before_, loose)) ||
-                    (may_be_before && middle_ && CheckTree(*rig.fs, *middle_, loose)))) {
+  if (tolerance &&
+      (CheckTree(*rig.fs, model_, loose) || (may_be_before && CheckTree(*rig.fs, before_, loose)) ||
+       (may_be_before && middle_ && CheckTree(*rig.fs, *middle_, loose)))) {
     ++stats_->needed_byte_tolerance;
     rig.fs.reset();
     return Fsck(rig.base.get(), "after recovery");
   }
   std::string middle;
-  if (may_be_before && middle_) middle = "\n  vs. after the write, before its marker: " + std::string(CheckTree(*rig.fs, *middle_, exact).message());
+  if (may_be_before && middle_)
+    middle = "\n  vs. after the write, before its marker: " +
+             std::string(CheckTree(*rig.fs, *middle_, exact).message());
   return Fail("recovered state matches neither side of the crash.\n  vs. after: " +
               std::string(after.message()) + "\n  vs. before: " + old.message() + middle);
 }
@@ -381,7 +386,8 @@ TEST(CrashTest, HarnessDetectsADeviceThatIgnoresFlush) {
   CrashLoop loop(&stats, &failures, /*lying_flush=*/true);
   for (uint64_t i = 0; i < 30; ++i) loop.RunIteration(i);
   EXPECT_GE(failures.size(), 10u) << "the crash loop missed lost writes";
-  if (!failures.empty()) std::cout << "example of a detected loss: " << failures[0].substr(0, 300) << "\n";
+  if (!failures.empty())
+    std::cout << "example of a detected loss: " << failures[0].substr(0, 300) << "\n";
 }
 
 }  // namespace

@@ -34,15 +34,19 @@ constexpr uint64_t kRandomSeed = 7;
 constexpr uint64_t kB = 4096;
 
 Op Write(const std::string& path, uint64_t offset, uint64_t length, uint64_t seed) {
-  return {.kind = OpKind::kWrite, .path = path, .offset = offset, .length = length,
-          .data_seed = seed, .fsync = true};
+  return {.kind = OpKind::kWrite,
+          .path = path,
+          .offset = offset,
+          .length = length,
+          .data_seed = seed,
+          .fsync = true};
 }
 Op Read(const std::string& path) {
   return {.kind = OpKind::kRead, .path = path, .offset = 0, .length = 8 << 20};
 }
 Op Fallocate(const std::string& path, uint32_t mode, uint64_t offset, uint64_t length) {
-  return {.kind = OpKind::kFallocate, .path = path, .offset = offset, .length = length,
-          .flags = mode};
+  return {
+      .kind = OpKind::kFallocate, .path = path, .offset = offset, .length = length, .flags = mode};
 }
 Op Named(OpKind kind, const std::string& path, const std::string& path2 = "", uint32_t flags = 0) {
   return {.kind = kind, .path = path, .path2 = path2, .mode = 0755, .flags = flags};
@@ -51,14 +55,21 @@ Op Named(OpKind kind, const std::string& path, const std::string& path2 = "", ui
 // The scripted part: every kind of operation at least once.
 std::vector<Op> ScriptedOps() {
   SetAttributesRequest attr{.mask = kSetMode | kSetUid | kSetGid | kSetAtime | kSetMtime,
-                            .mode = 0640, .uid = 7, .gid = 8,
-                            .atime = {1'600'000'000'000'000'000}, .mtime = {1'600'000'001'000'000'000}};
+                            .mode = 0640,
+                            .uid = 7,
+                            .gid = 8,
+                            .atime = {1'600'000'000'000'000'000},
+                            .mtime = {1'600'000'001'000'000'000}};
   return {
-      Named(OpKind::kMkdir, "/d"), Named(OpKind::kMkdir, "/d/e"),
-      Named(OpKind::kCreate, "/d/f"), Named(OpKind::kCreate, "/d/e/g"),
-      Write("/d/f", 0, 20000, 1), Read("/d/f"),
+      Named(OpKind::kMkdir, "/d"),
+      Named(OpKind::kMkdir, "/d/e"),
+      Named(OpKind::kCreate, "/d/f"),
+      Named(OpKind::kCreate, "/d/e/g"),
+      Write("/d/f", 0, 20000, 1),
+      Read("/d/f"),
       Write("/d/f", 100, 3000, 2),  // overwrite
-      Write("/d/e/g", (1 << 20) + 5, 5000, 3), Read("/d/e/g"),
+      Write("/d/e/g", (1 << 20) + 5, 5000, 3),
+      Read("/d/e/g"),
       {.kind = OpKind::kTruncate, .path = "/d/f", .offset = 12345},
       {.kind = OpKind::kTruncate, .path = "/d/e/g", .offset = (2 << 20) + 3},
       Fallocate("/d/f", 0, 20000, 10000),
@@ -68,17 +79,22 @@ std::vector<Op> ScriptedOps() {
       Fallocate("/d/f", kFallocateZeroRange | kFallocateKeepSize, 25000, 10000),
       Write("/d/f", 0, 30000, 4),
       Fallocate("/d/f", kFallocateCollapseRange, kB, kB),
-      Fallocate("/d/f", kFallocateInsertRange, 2 * kB, 2 * kB), Read("/d/f"),
+      Fallocate("/d/f", kFallocateInsertRange, 2 * kB, 2 * kB),
+      Read("/d/f"),
       {.kind = OpKind::kSymlink, .path = "/d/s", .target = "e/g"},
       Named(OpKind::kLink, "/d/f", "/d/e/f2"),
       Named(OpKind::kRename, "/d/f", "/d/e/h"),
       Named(OpKind::kRename, "/d/e/h", "/d/s", kRenameExchange),
       Named(OpKind::kRename, "/d/e/g", "/d/e/f2"),
       {.kind = OpKind::kSetAttr, .path = "/d/e/f2", .attr = attr},
-      {.kind = OpKind::kReopen}, Read("/d/e/f2"), Read("/d/s"),
-      Named(OpKind::kUnlink, "/d/e/h"), Named(OpKind::kMkdir, "/d/x"),
+      {.kind = OpKind::kReopen},
+      Read("/d/e/f2"),
+      Read("/d/s"),
+      Named(OpKind::kUnlink, "/d/e/h"),
+      Named(OpKind::kMkdir, "/d/x"),
       Named(OpKind::kRename, "/d/x", "/d/e/y", kRenameNoReplace),
-      Named(OpKind::kRmdir, "/d/e/y"), Named(OpKind::kFsync, "/d"),
+      Named(OpKind::kRmdir, "/d/e/y"),
+      Named(OpKind::kFsync, "/d"),
   };
 }
 
@@ -104,10 +120,10 @@ std::vector<Op> BuildWorkload() {
 }
 
 struct SweepResult {
-  uint64_t swept = 0;          // values of N run
-  uint64_t open_failed = 0;    // N that failed Open itself
-  uint64_t op_failed = 0;      // N that failed a workload call
-  uint64_t swallowed = 0;      // N whose fault fired but every call succeeded
+  uint64_t swept = 0;        // values of N run
+  uint64_t open_failed = 0;  // N that failed Open itself
+  uint64_t op_failed = 0;    // N that failed a workload call
+  uint64_t swallowed = 0;    // N whose fault fired but every call succeeded
 };
 
 // A device that reports failed writes and flushes as successful: the kind
@@ -116,7 +132,9 @@ class SwallowingDevice : public Device {
  public:
   explicit SwallowingDevice(Device* base) : base_(base) {}
   uint64_t size_bytes() const override { return base_->size_bytes(); }
-  Status Read(uint64_t offset, std::span<std::byte> out) override { return base_->Read(offset, out); }
+  Status Read(uint64_t offset, std::span<std::byte> out) override {
+    return base_->Read(offset, out);
+  }
   Status Write(uint64_t offset, std::span<const std::byte> data) override {
     (void)base_->Write(offset, data);
     return Status::Ok();
@@ -170,9 +188,9 @@ bool IoErrorSweep::Fail(const std::string& what) {
     failures_->push_back("N=" + std::to_string(n_) + ": " + what);
     return false;
   }
-  ADD_FAILURE() << (sticky_ ? "sticky" : "transient") << " fault at device operation " << n_
-                << ": " << what << "\nfailed call: "
-                << (failed_op_ ? failed_op_->ToString() : "none") << "\nlast operations:\n"
+  ADD_FAILURE() << (sticky_ ? "sticky" : "transient") << " fault at device operation " << n_ << ": "
+                << what << "\nfailed call: " << (failed_op_ ? failed_op_->ToString() : "none")
+                << "\nlast operations:\n"
                 << history_.Dump() << "reproduce: MDFS_IOERR_N=" << n_
                 << " ./tests/io_error_test --gtest_filter='*" << (sticky_ ? "Sticky" : "Transient")
                 << "*'";
@@ -200,7 +218,8 @@ bool IoErrorSweep::RunWorkload() {
     const Status status = RunStep(op, &actual_read);
     if (!status.ok()) {
       failed_op_ = op;
-      if (!fault_->fault_fired()) return Fail("failed with no fault injected: " + status.ToString());
+      if (!fault_->fault_fired())
+        return Fail("failed with no fault injected: " + status.ToString());
       if (status.code() != Code::kIoError && status.code() != Code::kShutdown) {
         return Fail("failed with " + status.ToString() + " instead of an I/O error");
       }
@@ -248,7 +267,8 @@ bool IoErrorSweep::CheckAfterwards() {
   fs_.reset();
   report = CheckFileSystem(base_.get());
   if (!report.ok() || !report->clean()) {
-    return Fail("fsck after recovery: " + (report.ok() ? DescribeProblems(*report) : report.status().ToString()));
+    return Fail("fsck after recovery: " +
+                (report.ok() ? DescribeProblems(*report) : report.status().ToString()));
   }
   return true;
 }
@@ -270,8 +290,8 @@ bool IoErrorSweep::RunOne(uint64_t n) {
   ++result_->swept;
   auto fs = FileSystem::Open(top(), {.clock = &clock_});
   if (!fs.ok()) {
-    if (!fault_->fault_fired() || (fs.status().code() != Code::kIoError &&
-                                   fs.status().code() != Code::kShutdown)) {
+    if (!fault_->fault_fired() ||
+        (fs.status().code() != Code::kIoError && fs.status().code() != Code::kShutdown)) {
       return Fail("Open: " + fs.status().ToString());
     }
     ++result_->open_failed;
@@ -311,7 +331,8 @@ TEST(IoErrorTest, HarnessDetectsSwallowedWriteErrors) {
   IoErrorSweep sweep(/*sticky=*/true, &result, &failures);
   for (uint64_t n = 80; n < 400; n += 7) sweep.RunOne(n);
   EXPECT_GE(failures.size(), 5u) << "the sweep missed lost writes";
-  if (!failures.empty()) std::cout << "example of a detected loss: " << failures[0].substr(0, 300) << "\n";
+  if (!failures.empty())
+    std::cout << "example of a detected loss: " << failures[0].substr(0, 300) << "\n";
 }
 TEST(IoErrorTest, StickyFaultAtEveryDeviceOperation) { Sweep(/*sticky=*/true); }
 

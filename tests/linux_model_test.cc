@@ -30,8 +30,9 @@ std::string MakeTempDirectory() {
 }
 
 void RemoveTree(const std::string& path) {
-  nftw(path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return remove(p); },
-       16, FTW_DEPTH | FTW_PHYS);
+  nftw(
+      path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return remove(p); },
+      16, FTW_DEPTH | FTW_PHYS);
 }
 
 bool SupportsCollapse(const std::string& dir) {
@@ -64,9 +65,9 @@ void RunSeed(const std::string& root, uint64_t seed, uint64_t steps) {
     const bool accepted = actual.code() == expected.code ||
                           (op.kind == OpKind::kFallocate && expected.Accepts(actual.code()));
     if (!accepted) {
-      result = testing::AssertionFailure() << op.ToString() << ": Linux says "
-                                           << (actual.ok() ? "OK" : actual.ToString())
-                                           << ", the model " << CodeName(expected.code);
+      result = testing::AssertionFailure()
+               << op.ToString() << ": Linux says " << (actual.ok() ? "OK" : actual.ToString())
+               << ", the model " << CodeName(expected.code);
     } else if (actual_read != expected_read) {
       result = testing::AssertionFailure() << op.ToString() << ": Linux read other bytes";
     } else if (step % 50 == 0 || step == steps) {
@@ -74,7 +75,8 @@ void RunSeed(const std::string& root, uint64_t seed, uint64_t steps) {
     }
     if (!result) {
       ADD_FAILURE() << "seed " << seed << " step " << step << ": " << result.message()
-                    << "\nlast operations:\n" << history.Dump();
+                    << "\nlast operations:\n"
+                    << history.Dump();
       return;
     }
   }

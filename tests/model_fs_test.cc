@@ -11,16 +11,25 @@ namespace {
 class ModelFsTest : public testing::Test {
  protected:
   Code Run(Op op) { return model_.Apply(op, 1).code; }
-  Code Create(const std::string& path) { return Run({.kind = OpKind::kCreate, .path = path, .mode = 0644}); }
-  Code Mkdir(const std::string& path) { return Run({.kind = OpKind::kMkdir, .path = path, .mode = 0755}); }
+  Code Create(const std::string& path) {
+    return Run({.kind = OpKind::kCreate, .path = path, .mode = 0644});
+  }
+  Code Mkdir(const std::string& path) {
+    return Run({.kind = OpKind::kMkdir, .path = path, .mode = 0755});
+  }
   Code Rename(const std::string& from, const std::string& to, uint32_t flags = 0) {
     return Run({.kind = OpKind::kRename, .path = from, .path2 = to, .flags = flags});
   }
   Code Write(const std::string& path, uint64_t offset, uint64_t length) {
-    return Run({.kind = OpKind::kWrite, .path = path, .offset = offset, .length = length, .data_seed = 5});
+    return Run(
+        {.kind = OpKind::kWrite, .path = path, .offset = offset, .length = length, .data_seed = 5});
   }
   Code Fallocate(const std::string& path, uint32_t mode, uint64_t offset, uint64_t length) {
-    return Run({.kind = OpKind::kFallocate, .path = path, .offset = offset, .length = length, .flags = mode});
+    return Run({.kind = OpKind::kFallocate,
+                .path = path,
+                .offset = offset,
+                .length = length,
+                .flags = mode});
   }
   uint64_t Size(const std::string& path) { return model_.node(*model_.Resolve(path)).data.size(); }
   uint32_t Nlink(const std::string& path) { return model_.node(*model_.Resolve(path)).nlink; }

@@ -76,10 +76,10 @@ class ModelRun {
 };
 
 bool ModelRun::Fail(uint64_t step, const std::string& what) {
-  ADD_FAILURE() << "seed " << seed_ << ", step " << step << ": " << what
-                << "\nlast operations:\n" << history_.Dump()
-                << "reproduce: MDFS_SEED=" << seed_ << " MDFS_MODEL_STEPS=" << step + 1
-                << " ./tests/model_test --gtest_filter='" << config_.test_name << "'";
+  ADD_FAILURE() << "seed " << seed_ << ", step " << step << ": " << what << "\nlast operations:\n"
+                << history_.Dump() << "reproduce: MDFS_SEED=" << seed_
+                << " MDFS_MODEL_STEPS=" << step + 1 << " ./tests/model_test --gtest_filter='"
+                << config_.test_name << "'";
   return false;
 }
 
@@ -135,7 +135,8 @@ bool ModelRun::Step(uint64_t step) {
   }
   if (!expected.Accepts(actual.code())) {
     std::string want = CodeName(expected.code);
-    if (expected.alternative != expected.code) want += std::string(" or ") + CodeName(expected.alternative);
+    if (expected.alternative != expected.code)
+      want += std::string(" or ") + CodeName(expected.alternative);
     return Fail(step, op.ToString() + " returned " + (actual.ok() ? "OK" : actual.ToString()) +
                           ", the model expects " + want);
   }
@@ -199,7 +200,8 @@ bool ModelRun::RemoveEverything(uint64_t step) {
   std::vector<ModelEntry> entries = model_.Walk();
   std::reverse(entries.begin(), entries.end());
   for (const ModelEntry& entry : entries) {
-    const Op op{.kind = entry.type == S_IFDIR ? OpKind::kRmdir : OpKind::kUnlink, .path = entry.path};
+    const Op op{.kind = entry.type == S_IFDIR ? OpKind::kRmdir : OpKind::kUnlink,
+                .path = entry.path};
     history_.Add(step, op);
     model_.Apply(op, clock_.NowRealtimeNs());
     const Status status = ApplyToFileSystem(*fs_, op);
@@ -212,10 +214,10 @@ bool ModelRun::RemoveEverything(uint64_t step) {
   const uint64_t root_growth = root->allocated_blocks - initial_root_blocks_;
   if (stats->free_blocks + root_growth != initial_stats_.free_blocks ||
       stats->free_inodes != initial_stats_.free_inodes) {
-    return Fail(step, "after removing everything: free blocks " + std::to_string(stats->free_blocks) +
-                          " (+" + std::to_string(root_growth) + " kept by the root), free inodes " +
-                          std::to_string(stats->free_inodes) + "; after mkfs " +
-                          std::to_string(initial_stats_.free_blocks) + " and " +
+    return Fail(step, "after removing everything: free blocks " +
+                          std::to_string(stats->free_blocks) + " (+" + std::to_string(root_growth) +
+                          " kept by the root), free inodes " + std::to_string(stats->free_inodes) +
+                          "; after mkfs " + std::to_string(initial_stats_.free_blocks) + " and " +
                           std::to_string(initial_stats_.free_inodes) + ": a leak");
   }
   return true;
@@ -260,10 +262,10 @@ TEST(ModelTest, HarnessDetectsChangesTheModelDidNotMake) {
   auto fs = FileSystem::Open(device->get());
   ASSERT_TRUE(fs.ok());
   ModelFs model;
-  for (const Op& op : {Op{.kind = OpKind::kMkdir, .path = "/d", .mode = 0755},
-                       Op{.kind = OpKind::kCreate, .path = "/d/f", .mode = 0644},
-                       Op{.kind = OpKind::kWrite, .path = "/d/f", .offset = 5, .length = 9000,
-                          .data_seed = 1}}) {
+  for (const Op& op :
+       {Op{.kind = OpKind::kMkdir, .path = "/d", .mode = 0755},
+        Op{.kind = OpKind::kCreate, .path = "/d/f", .mode = 0644},
+        Op{.kind = OpKind::kWrite, .path = "/d/f", .offset = 5, .length = 9000, .data_seed = 1}}) {
     ASSERT_TRUE(model.Apply(op, 0).ok());
     ASSERT_TRUE(ApplyToFileSystem(**fs, op).ok());
   }
@@ -276,8 +278,11 @@ TEST(ModelTest, HarnessDetectsChangesTheModelDidNotMake) {
   EXPECT_FALSE(CheckTree(**fs, model, options));
   EXPECT_FALSE(CheckPath(**fs, model, "/d/f", options));
   ASSERT_TRUE((*fs)->Truncate(file->ino, 9005).ok());
-  ASSERT_TRUE(ApplyToFileSystem(**fs, {.kind = OpKind::kWrite, .path = "/d/f", .offset = 5,
-                                       .length = 9000, .data_seed = 1}).ok());
+  ASSERT_TRUE(
+      ApplyToFileSystem(
+          **fs,
+          {.kind = OpKind::kWrite, .path = "/d/f", .offset = 5, .length = 9000, .data_seed = 1})
+          .ok());
   ASSERT_TRUE(CheckTree(**fs, model, options));
   ASSERT_TRUE((*fs)->Create(kRootInode, "extra", 0644).ok());
   EXPECT_FALSE(CheckTree(**fs, model, options));

@@ -69,7 +69,7 @@ TEST_F(RegressionTest, LinkDirectoryOntoExistingName) {
 // "..", but not for NUL, which Create, Mkdir, Symlink and Link refuse: the
 // entry is written with a NUL in its name, fsck then reports the directory
 // block as corrupt (bad-directory-block) and the files it names as orphans,
-// and Open refuses the file system from then on.
+// and Open refused the file system from then on. Fixed in fe056a8.
 TEST_F(RegressionTest, RenameToNameWithNulCorruptsTheDirectory) {
   ASSERT_TRUE(fs_->Create(kRootInode, "f", 0644).ok());
   EXPECT_STREQ(CodeName(fs_->Rename(kRootInode, "f", kRootInode, std::string("a\0b", 3)).code()),
@@ -86,7 +86,8 @@ TEST_F(RegressionTest, RenameToNameWithNulCorruptsTheDirectory) {
 // whole 2 MiB chunk (doc/format.md §13), so blocks stay mapped (unwritten)
 // past EOF; a later INSERT_RANGE that would bring the size to exactly the
 // limit fails with kFileTooLarge ("insert would move blocks past the maximum
-// file size") although Linux's rule (len <= max - size) allows it.
+// file size") although Linux's rule (len <= max - size) allows it. Fixed in
+// fe056a8 (the blocks past EOF are trimmed).
 TEST_F(RegressionTest, InsertRangeToTheSizeLimit) {
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(file.ok());
@@ -94,6 +95,14 @@ TEST_F(RegressionTest, InsertRangeToTheSizeLimit) {
   ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateCollapseRange, 0, 4u << 20).ok());
   const uint64_t size = fs_->GetAttributes(file->ino)->size;
   EXPECT_TRUE(fs_->Fallocate(file->ino, kFallocateInsertRange, 0, kMaxFileSize - size).ok());
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->size, kMaxFileSize);
+  std::vector<std::byte> tail(4096);
+  ASSERT_TRUE(fs_->Read(file->ino, kMaxFileSize - 4096, tail).ok());
+  EXPECT_EQ(tail, PatternBytes(1, 0, 4096));
+  fs_.reset();
+  auto report = CheckFileSystem(device_.get());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean()) << DescribeProblems(*report);
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "model/checker_internal.h"
@@ -52,10 +52,9 @@ AssertionResult CompareBytes(const std::vector<std::byte>& actual,
   }
   if (count == 0) return AssertionSuccess();
   const uint64_t from = first - std::min<uint64_t>(first, 8);
-  return AssertionFailure() << count << " bytes differ, first at offset " << first
-                            << " (block " << first / kBlock << "); from offset " << from
-                            << " mdfs " << Hex(actual, from, 24) << " model "
-                            << Hex(expected, from, 24);
+  return AssertionFailure() << count << " bytes differ, first at offset " << first << " (block "
+                            << first / kBlock << "); from offset " << from << " mdfs "
+                            << Hex(actual, from, 24) << " model " << Hex(expected, from, 24);
 }
 
 bool IsZero(const std::byte* begin, uint64_t length) {
@@ -94,7 +93,8 @@ AssertionResult CheckNonZeroMapped(const std::vector<ExtentInfo>& extents,
   for (uint64_t block = 0; block * kBlock < bytes.size(); ++block) {
     const uint64_t length = std::min<uint64_t>(bytes.size() - block * kBlock, kBlock);
     if (IsZero(bytes.data() + block * kBlock, length)) continue;
-    while (next < extents.size() && extents[next].file_offset + extents[next].length <= block * kBlock) {
+    while (next < extents.size() &&
+           extents[next].file_offset + extents[next].length <= block * kBlock) {
       ++next;
     }
     if (next == extents.size() || extents[next].file_offset > block * kBlock) {
@@ -108,7 +108,8 @@ AssertionResult CheckNonZeroMapped(const std::vector<ExtentInfo>& extents,
 }
 
 AssertionResult CheckExtents(FileSystem& fs, const Attributes& attributes,
-                             const std::vector<std::byte>* bytes, std::vector<ExtentOwner>* owners) {
+                             const std::vector<std::byte>* bytes,
+                             std::vector<ExtentOwner>* owners) {
   auto extents = fs.GetExtents(attributes.ino);
   if (!extents.ok()) return AssertionFailure() << "GetExtents: " << extents.status().ToString();
   AssertionResult shape = CheckExtentShape(*extents, fs.device()->size_bytes());
@@ -137,10 +138,11 @@ AssertionResult CheckAttributes(const Attributes& a, const ModelNode& node,
                               << node.permissions;
   }
   if (a.uid != node.uid || a.gid != node.gid) {
-    return AssertionFailure() << "owner " << a.uid << ":" << a.gid << ", model " << node.uid
-                              << ":" << node.gid;
+    return AssertionFailure() << "owner " << a.uid << ":" << a.gid << ", model " << node.uid << ":"
+                              << node.gid;
   }
-  if (a.nlink != node.nlink) return AssertionFailure() << "nlink " << a.nlink << ", model " << node.nlink;
+  if (a.nlink != node.nlink)
+    return AssertionFailure() << "nlink " << a.nlink << ", model " << node.nlink;
   if (node.type != S_IFDIR && a.size != size) {
     return AssertionFailure() << "size " << a.size << ", model " << size;
   }
@@ -160,10 +162,12 @@ AssertionResult CheckNode(FileSystem& fs, const ModelFs& model, NodeId id, const
                           std::vector<ExtentOwner>* owners) {
   const ModelNode& node = model.node(id);
   AssertionResult result = CheckAttributes(attributes, node, options);
-  if (!result) return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
+  if (!result)
+    return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
   if (node.type == S_IFLNK) {
     auto target = fs.ReadLink(attributes.ino);
-    if (!target.ok()) return AssertionFailure() << path << ": ReadLink: " << target.status().ToString();
+    if (!target.ok())
+      return AssertionFailure() << path << ": ReadLink: " << target.status().ToString();
     if (*target != node.target) return AssertionFailure() << path << ": symlink target differs";
   }
   if (node.type != S_IFREG) return AssertionSuccess();
@@ -177,12 +181,14 @@ AssertionResult CheckNode(FileSystem& fs, const ModelFs& model, NodeId id, const
       if (!tolerated.ok() || *tolerated != id) tolerance = nullptr;
     }
     result = CompareBytes(*read, node.data.Read(0, node.data.size()), tolerance);
-    if (!result) return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
+    if (!result)
+      return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
     bytes = std::move(*read);
   }
   if (options.extents) {
     result = CheckExtents(fs, attributes, bytes ? &*bytes : nullptr, owners);
-    if (!result) return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
+    if (!result)
+      return AssertionFailure() << path << " (ino " << attributes.ino << "): " << result.message();
   }
   return AssertionSuccess();
 }

@@ -17,9 +17,12 @@ Status ApplyCreate(FileSystem& fs, const Op& op) {
   if (!parent.ok()) return parent.status();
   const std::string name = BaseName(op.path);
   switch (op.kind) {
-    case OpKind::kCreate: return fs.Create(*parent, name, op.mode).status();
-    case OpKind::kMkdir: return fs.Mkdir(*parent, name, op.mode).status();
-    default: return fs.Symlink(*parent, name, op.target).status();
+    case OpKind::kCreate:
+      return fs.Create(*parent, name, op.mode).status();
+    case OpKind::kMkdir:
+      return fs.Mkdir(*parent, name, op.mode).status();
+    default:
+      return fs.Symlink(*parent, name, op.target).status();
   }
 }
 
@@ -66,12 +69,18 @@ Status ApplyData(FileSystem& fs, const Op& op, std::vector<std::byte>* read_out)
   auto ino = Ino(fs, op.path);
   if (!ino.ok()) return ino.status();
   switch (op.kind) {
-    case OpKind::kWrite: return ApplyWrite(fs, *ino, op);
-    case OpKind::kRead: return ApplyRead(fs, *ino, op, read_out);
-    case OpKind::kTruncate: return fs.Truncate(*ino, op.offset);
-    case OpKind::kSetAttr: return fs.SetAttributes(*ino, op.attr).status();
-    case OpKind::kFallocate: return fs.Fallocate(*ino, op.flags, op.offset, op.length);
-    default: return fs.Fsync(*ino);
+    case OpKind::kWrite:
+      return ApplyWrite(fs, *ino, op);
+    case OpKind::kRead:
+      return ApplyRead(fs, *ino, op, read_out);
+    case OpKind::kTruncate:
+      return fs.Truncate(*ino, op.offset);
+    case OpKind::kSetAttr:
+      return fs.SetAttributes(*ino, op.attr).status();
+    case OpKind::kFallocate:
+      return fs.Fallocate(*ino, op.flags, op.offset, op.length);
+    default:
+      return fs.Fsync(*ino);
   }
 }
 
@@ -103,8 +112,8 @@ Result<std::vector<std::byte>> ReadWholeFile(FileSystem& fs, InodeNumber ino, ui
     auto read = fs.Read(ino, offset, std::span<std::byte>(out.data() + offset, want));
     if (!read.ok()) return read.status();
     if (*read != want) {
-      return Corruption("short read at " + std::to_string(offset) + ": " +
-                        std::to_string(*read) + " of " + std::to_string(want));
+      return Corruption("short read at " + std::to_string(offset) + ": " + std::to_string(*read) +
+                        " of " + std::to_string(want));
     }
   }
   std::byte past[16];

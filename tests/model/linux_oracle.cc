@@ -68,41 +68,63 @@ Status LinuxSetAttr(const std::string& path, const SetAttributesRequest& attr) {
     if (chown(path.c_str(), uid, gid) != 0) return Errno("chown");
     // chown clears set-user-ID and set-group-ID; mdfs's setattr (and the
     // model) changes the mode only when asked to.
-    if (!(attr.mask & kSetMode) && chmod(path.c_str(), st.st_mode & 07777) != 0) return Errno("chmod");
+    if (!(attr.mask & kSetMode) && chmod(path.c_str(), st.st_mode & 07777) != 0)
+      return Errno("chmod");
   }
   if ((attr.mask & kSetMode) && chmod(path.c_str(), attr.mode & 07777) != 0) return Errno("chmod");
   if (attr.mask & (kSetAtime | kSetMtime)) {
     struct timespec times[2];
     times[0].tv_nsec = times[1].tv_nsec = UTIME_OMIT;
-    if (attr.mask & kSetAtime) times[0] = {attr.atime.ns / 1'000'000'000, attr.atime.ns % 1'000'000'000};
-    if (attr.mask & kSetMtime) times[1] = {attr.mtime.ns / 1'000'000'000, attr.mtime.ns % 1'000'000'000};
-    if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return Errno("utimensat");
+    if (attr.mask & kSetAtime)
+      times[0] = {attr.atime.ns / 1'000'000'000, attr.atime.ns % 1'000'000'000};
+    if (attr.mask & kSetMtime)
+      times[1] = {attr.mtime.ns / 1'000'000'000, attr.mtime.ns % 1'000'000'000};
+    if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+      return Errno("utimensat");
   }
   return Status::Ok();
 }
 
-Status Check(int result, const std::string& what) { return result == 0 ? Status::Ok() : Errno(what); }
+Status Check(int result, const std::string& what) {
+  return result == 0 ? Status::Ok() : Errno(what);
+}
 
 }  // namespace
 
 Code CodeFromErrno(int error) {
   switch (error) {
-    case 0: return Code::kOk;
-    case ENOENT: return Code::kNotFound;
-    case EEXIST: return Code::kExists;
-    case ENOTDIR: return Code::kNotDirectory;
-    case EISDIR: return Code::kIsDirectory;
-    case ENOTEMPTY: return Code::kNotEmpty;
-    case EINVAL: return Code::kInvalidArgument;
-    case EOPNOTSUPP: return Code::kNotSupported;
-    case EFBIG: return Code::kFileTooLarge;
-    case ENAMETOOLONG: return Code::kNameTooLong;
-    case EPERM: return Code::kPermissionDenied;
-    case EMLINK: return Code::kTooManyLinks;
-    case ELOOP: return Code::kLoop;
-    case ENODEV: return Code::kNoDevice;
-    case ENOSPC: return Code::kNoSpace;
-    default: return Code::kIoError;
+    case 0:
+      return Code::kOk;
+    case ENOENT:
+      return Code::kNotFound;
+    case EEXIST:
+      return Code::kExists;
+    case ENOTDIR:
+      return Code::kNotDirectory;
+    case EISDIR:
+      return Code::kIsDirectory;
+    case ENOTEMPTY:
+      return Code::kNotEmpty;
+    case EINVAL:
+      return Code::kInvalidArgument;
+    case EOPNOTSUPP:
+      return Code::kNotSupported;
+    case EFBIG:
+      return Code::kFileTooLarge;
+    case ENAMETOOLONG:
+      return Code::kNameTooLong;
+    case EPERM:
+      return Code::kPermissionDenied;
+    case EMLINK:
+      return Code::kTooManyLinks;
+    case ELOOP:
+      return Code::kLoop;
+    case ENODEV:
+      return Code::kNoDevice;
+    case ENOSPC:
+      return Code::kNoSpace;
+    default:
+      return Code::kIoError;
   }
 }
 
@@ -115,24 +137,34 @@ Status ApplyToLinux(const std::string& root, const Op& op, std::vector<std::byte
       close(fd);
       return Status::Ok();
     }
-    case OpKind::kMkdir: return Check(mkdir(path.c_str(), op.mode), "mkdir");
-    case OpKind::kSymlink: return Check(symlink(op.target.c_str(), path.c_str()), "symlink");
-    case OpKind::kLink: return Check(linkat(AT_FDCWD, path.c_str(), AT_FDCWD, path2.c_str(), 0), "link");
-    case OpKind::kUnlink: return Check(unlink(path.c_str()), "unlink");
-    case OpKind::kRmdir: return Check(rmdir(path.c_str()), "rmdir");
+    case OpKind::kMkdir:
+      return Check(mkdir(path.c_str(), op.mode), "mkdir");
+    case OpKind::kSymlink:
+      return Check(symlink(op.target.c_str(), path.c_str()), "symlink");
+    case OpKind::kLink:
+      return Check(linkat(AT_FDCWD, path.c_str(), AT_FDCWD, path2.c_str(), 0), "link");
+    case OpKind::kUnlink:
+      return Check(unlink(path.c_str()), "unlink");
+    case OpKind::kRmdir:
+      return Check(rmdir(path.c_str()), "rmdir");
     case OpKind::kRename:
       return Check(renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, path2.c_str(), op.flags), "rename");
-    case OpKind::kWrite: return LinuxWrite(path, op);
-    case OpKind::kRead: return LinuxRead(path, op, read_out);
-    case OpKind::kTruncate: return Check(truncate(path.c_str(), op.offset), "truncate");
-    case OpKind::kSetAttr: return LinuxSetAttr(path, op.attr);
+    case OpKind::kWrite:
+      return LinuxWrite(path, op);
+    case OpKind::kRead:
+      return LinuxRead(path, op, read_out);
+    case OpKind::kTruncate:
+      return Check(truncate(path.c_str(), op.offset), "truncate");
+    case OpKind::kSetAttr:
+      return LinuxSetAttr(path, op.attr);
     case OpKind::kFallocate:
       return WithFile(path, O_WRONLY, [&](int fd) {
         return Check(fallocate(fd, op.flags, op.offset, op.length), "fallocate");
       });
     case OpKind::kFsync:
       return WithFile(path, O_RDONLY, [](int fd) { return Check(fsync(fd), "fsync"); });
-    case OpKind::kReopen: return Status::Ok();
+    case OpKind::kReopen:
+      return Status::Ok();
   }
   return InvalidArgument("unknown op");
 }
@@ -154,7 +186,8 @@ testing::AssertionResult CheckLinuxTree(const std::string& root, const ModelFs& 
     const std::string path = root + entry.path;
     const ModelNode& node = model.node(entry.id);
     struct stat st;
-    if (lstat(path.c_str(), &st) != 0) return testing::AssertionFailure() << entry.path << " is missing";
+    if (lstat(path.c_str(), &st) != 0)
+      return testing::AssertionFailure() << entry.path << " is missing";
     const uint64_t size = node.type == S_IFREG ? node.data.size() : node.target.size();
     if ((st.st_mode & S_IFMT) != node.type || (st.st_mode & 07777) != node.permissions ||
         st.st_uid != node.uid || st.st_gid != node.gid || st.st_nlink != node.nlink ||
@@ -163,8 +196,9 @@ testing::AssertionResult CheckLinuxTree(const std::string& root, const ModelFs& 
       std::snprintf(modes, sizeof(modes), "mode 0%o (model 0%o)", static_cast<unsigned>(st.st_mode),
                     node.type | node.permissions);
       return testing::AssertionFailure()
-             << entry.path << ": " << modes << " owner " << st.st_uid << ":" << st.st_gid << " nlink " << st.st_nlink
-             << " (model " << node.nlink << ") size " << st.st_size << " (model " << size << ")";
+             << entry.path << ": " << modes << " owner " << st.st_uid << ":" << st.st_gid
+             << " nlink " << st.st_nlink << " (model " << node.nlink << ") size " << st.st_size
+             << " (model " << size << ")";
     }
     if (node.type == S_IFREG) {
       std::vector<std::byte> bytes;
@@ -176,9 +210,11 @@ testing::AssertionResult CheckLinuxTree(const std::string& root, const ModelFs& 
     if (node.type == S_IFDIR) {
       DIR* dir = opendir(path.c_str());
       size_t count = 0;
-      while (dirent* e = readdir(dir)) count += std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..");
+      while (dirent* e = readdir(dir))
+        count += std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..");
       closedir(dir);
-      if (count != node.children.size()) return testing::AssertionFailure() << entry.path << ": entry count differs";
+      if (count != node.children.size())
+        return testing::AssertionFailure() << entry.path << ": entry count differs";
     }
   }
   return testing::AssertionSuccess();

@@ -39,23 +39,36 @@ ModelFs::ModelFs() {
 
 Outcome ModelFs::Apply(const Op& op, int64_t now_ns, std::vector<std::byte>* read_out) {
   switch (op.kind) {
-    case OpKind::kCreate: return CreateNode(op, S_IFREG, now_ns);
-    case OpKind::kMkdir: return CreateNode(op, S_IFDIR, now_ns);
-    case OpKind::kSymlink: return CreateNode(op, S_IFLNK, now_ns);
-    case OpKind::kLink: return Link(op, now_ns);
-    case OpKind::kUnlink: return Unlink(op, /*directory=*/false, now_ns);
-    case OpKind::kRmdir: return Unlink(op, /*directory=*/true, now_ns);
-    case OpKind::kRename: return Rename(op, now_ns);
-    case OpKind::kWrite: return Write(op, now_ns);
-    case OpKind::kRead: return Read(op, read_out);
-    case OpKind::kTruncate: return Truncate(op);
-    case OpKind::kSetAttr: return SetAttr(op);
-    case OpKind::kFallocate: return Fallocate(op);
+    case OpKind::kCreate:
+      return CreateNode(op, S_IFREG, now_ns);
+    case OpKind::kMkdir:
+      return CreateNode(op, S_IFDIR, now_ns);
+    case OpKind::kSymlink:
+      return CreateNode(op, S_IFLNK, now_ns);
+    case OpKind::kLink:
+      return Link(op, now_ns);
+    case OpKind::kUnlink:
+      return Unlink(op, /*directory=*/false, now_ns);
+    case OpKind::kRmdir:
+      return Unlink(op, /*directory=*/true, now_ns);
+    case OpKind::kRename:
+      return Rename(op, now_ns);
+    case OpKind::kWrite:
+      return Write(op, now_ns);
+    case OpKind::kRead:
+      return Read(op, read_out);
+    case OpKind::kTruncate:
+      return Truncate(op);
+    case OpKind::kSetAttr:
+      return SetAttr(op);
+    case OpKind::kFallocate:
+      return Fallocate(op);
     case OpKind::kFsync: {
       auto id = Resolve(op.path);
       return id.ok() ? Ok() : Fail(id.status().code());
     }
-    case OpKind::kReopen: return Ok();
+    case OpKind::kReopen:
+      return Ok();
   }
   return Fail(Code::kInvalidArgument);
 }
@@ -82,8 +95,7 @@ Result<NodeId> ModelFs::ResolveParent(const std::string& path) const {
 
 std::vector<ModelEntry> ModelFs::Walk() const {
   std::vector<ModelEntry> out;
-  std::function<void(NodeId, const std::string&)> visit = [&](NodeId dir,
-                                                              const std::string& path) {
+  std::function<void(NodeId, const std::string&)> visit = [&](NodeId dir, const std::string& path) {
     for (const auto& [name, child] : nodes_.at(dir).children) {
       const std::string child_path = JoinPath(path, name);
       out.push_back({child_path, child, nodes_.at(child).type});
@@ -265,8 +277,8 @@ Outcome ModelFs::Exchange(NodeId old_parent, const std::string& old_name, NodeId
   NodeId& second = nodes_.at(new_parent).children.at(new_name);
   std::swap(first, second);
   // `first` now names what came from new_parent, and the other way round.
-  for (auto [id, from, to] : {std::tuple{first, new_parent, old_parent},
-                              std::tuple{second, old_parent, new_parent}}) {
+  for (auto [id, from, to] :
+       {std::tuple{first, new_parent, old_parent}, std::tuple{second, old_parent, new_parent}}) {
     ModelNode& node = nodes_.at(id);
     if (node.type != S_IFDIR) continue;
     node.parent = to;

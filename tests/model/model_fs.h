@@ -30,11 +30,11 @@ struct ModelNode {
   uint32_t permissions = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;
-  uint32_t nlink = 0;  // directories: 2 + subdirectories
-  SparseFile data;     // S_IFREG
-  std::string target;  // S_IFLNK
+  uint32_t nlink = 0;                      // directories: 2 + subdirectories
+  SparseFile data;                         // S_IFREG
+  std::string target;                      // S_IFLNK
   std::map<std::string, NodeId> children;  // S_IFDIR
-  NodeId parent = 0;   // S_IFDIR: the directory holding it (root: itself)
+  NodeId parent = 0;                       // S_IFDIR: the directory holding it (root: itself)
   // Timestamps the model can predict exactly; unset when an operation may
   // have changed them in a way Linux leaves to the file system.
   std::optional<int64_t> atime_ns;

@@ -30,8 +30,8 @@ Code CheckFallocateArguments(uint32_t mode, uint64_t length, Code* alternative) 
   if ((mode & kFallocatePunchHole) && !(mode & kFallocateKeepSize)) return Code::kNotSupported;
   const bool bad_collapse = (mode & kFallocateCollapseRange) && (mode & ~kFallocateCollapseRange);
   const bool bad_insert = (mode & kFallocateInsertRange) && (mode & ~kFallocateInsertRange);
-  const bool bad_unshare = (mode & kFallocateUnshareRange) &&
-                           (mode & ~(kFallocateUnshareRange | kFallocateKeepSize));
+  const bool bad_unshare =
+      (mode & kFallocateUnshareRange) && (mode & ~(kFallocateUnshareRange | kFallocateKeepSize));
   if (bad_collapse || bad_insert || bad_unshare) {
     *alternative = Code::kNotSupported;
     return Code::kInvalidArgument;
@@ -121,7 +121,8 @@ Outcome ModelFs::Fallocate(const Op& op) {
   if (op.offset > kMaxFileSize || op.length > kMaxFileSize - op.offset) {
     return Fail(Code::kFileTooLarge);
   }
-  if (op.flags == kFallocateUnshareRange || op.flags == (kFallocateUnshareRange | kFallocateKeepSize)) {
+  if (op.flags == kFallocateUnshareRange ||
+      op.flags == (kFallocateUnshareRange | kFallocateKeepSize)) {
     return Fail(Code::kNotSupported);
   }
   return FallocateChecked(node, op);

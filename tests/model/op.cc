@@ -14,20 +14,34 @@ uint64_t SplitMix64(uint64_t x) {
 
 const char* KindName(OpKind kind) {
   switch (kind) {
-    case OpKind::kCreate: return "create";
-    case OpKind::kMkdir: return "mkdir";
-    case OpKind::kSymlink: return "symlink";
-    case OpKind::kLink: return "link";
-    case OpKind::kUnlink: return "unlink";
-    case OpKind::kRmdir: return "rmdir";
-    case OpKind::kRename: return "rename";
-    case OpKind::kWrite: return "write";
-    case OpKind::kRead: return "read";
-    case OpKind::kTruncate: return "truncate";
-    case OpKind::kSetAttr: return "setattr";
-    case OpKind::kFallocate: return "fallocate";
-    case OpKind::kFsync: return "fsync";
-    case OpKind::kReopen: return "reopen";
+    case OpKind::kCreate:
+      return "create";
+    case OpKind::kMkdir:
+      return "mkdir";
+    case OpKind::kSymlink:
+      return "symlink";
+    case OpKind::kLink:
+      return "link";
+    case OpKind::kUnlink:
+      return "unlink";
+    case OpKind::kRmdir:
+      return "rmdir";
+    case OpKind::kRename:
+      return "rename";
+    case OpKind::kWrite:
+      return "write";
+    case OpKind::kRead:
+      return "read";
+    case OpKind::kTruncate:
+      return "truncate";
+    case OpKind::kSetAttr:
+      return "setattr";
+    case OpKind::kFallocate:
+      return "fallocate";
+    case OpKind::kFsync:
+      return "fsync";
+    case OpKind::kReopen:
+      return "reopen";
   }
   return "?";
 }
@@ -66,8 +80,7 @@ std::string Op::ToString() const {
       out << " size=" << offset;
       break;
     case OpKind::kFallocate:
-      out << " mode=0x" << std::hex << flags << std::dec << " off=" << offset
-          << " len=" << length;
+      out << " mode=0x" << std::hex << flags << std::dec << " off=" << offset << " len=" << length;
       break;
     case OpKind::kSetAttr:
       out << " mask=0x" << std::hex << attr.mask << " mode=0" << std::oct << attr.mode << std::dec

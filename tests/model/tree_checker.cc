@@ -22,9 +22,11 @@ constexpr uint64_t kBlock = kBlockSize;
 // The entries of directory `ino` against the children of model node `id`:
 // names, entry types, and Lookup of each name. Fills `entries` by name.
 AssertionResult CheckEntries(FileSystem& fs, const ModelFs& model, NodeId id, InodeNumber ino,
-                             const std::string& path, std::map<std::string, DirectoryEntry>* entries) {
+                             const std::string& path,
+                             std::map<std::string, DirectoryEntry>* entries) {
   auto listed = fs.ReadDirectory(ino);
-  if (!listed.ok()) return AssertionFailure() << path << ": ReadDirectory: " << listed.status().ToString();
+  if (!listed.ok())
+    return AssertionFailure() << path << ": ReadDirectory: " << listed.status().ToString();
   for (DirectoryEntry& entry : *listed) {
     const std::string name = entry.name;
     if (!entries->emplace(name, std::move(entry)).second) {
@@ -33,18 +35,21 @@ AssertionResult CheckEntries(FileSystem& fs, const ModelFs& model, NodeId id, In
   }
   const auto& children = model.node(id).children;
   for (const auto& [name, child] : children) {
-    if (!entries->count(name)) return AssertionFailure() << path << ": entry \"" << name << "\" is missing";
+    if (!entries->count(name))
+      return AssertionFailure() << path << ": entry \"" << name << "\" is missing";
   }
   for (const auto& [name, entry] : *entries) {
     auto child = children.find(name);
-    if (child == children.end()) return AssertionFailure() << path << ": unexpected entry \"" << name.substr(0, 40) << "\"";
+    if (child == children.end())
+      return AssertionFailure() << path << ": unexpected entry \"" << name.substr(0, 40) << "\"";
     if (entry.type != model.node(child->second).type) {
       return AssertionFailure() << path << ": entry \"" << name << "\" has type 0" << std::oct
                                 << entry.type;
     }
     auto looked_up = fs.Lookup(ino, name);
     if (!looked_up.ok() || looked_up->ino != entry.ino) {
-      return AssertionFailure() << path << ": Lookup(\"" << name << "\") disagrees with ReadDirectory";
+      return AssertionFailure() << path << ": Lookup(\"" << name
+                                << "\") disagrees with ReadDirectory";
     }
   }
   return AssertionSuccess();
@@ -76,8 +81,10 @@ struct TreeWalk {
     AssertionResult result = Bind(id, ino, path, &first);
     if (!result || !first) return result;
     auto attributes = fs.GetAttributes(ino);
-    if (!attributes.ok()) return AssertionFailure() << path << ": GetAttributes: " << attributes.status().ToString();
-    if (attributes->ino != ino) return AssertionFailure() << path << ": GetAttributes returned another ino";
+    if (!attributes.ok())
+      return AssertionFailure() << path << ": GetAttributes: " << attributes.status().ToString();
+    if (attributes->ino != ino)
+      return AssertionFailure() << path << ": GetAttributes returned another ino";
     result = CheckNode(fs, model, id, path, *attributes, options, &owners);
     if (!result || model.node(id).type != S_IFDIR) return result;
     std::map<std::string, DirectoryEntry> entries;
@@ -107,7 +114,8 @@ AssertionResult CheckTree(FileSystem& fs, const ModelFs& model, const CheckOptio
   InodeNumber root = kRootInode;
   if (!options.prefix.empty()) {
     auto attributes = fs.LookupPath(options.prefix);
-    if (!attributes.ok()) return AssertionFailure() << options.prefix << ": " << attributes.status().ToString();
+    if (!attributes.ok())
+      return AssertionFailure() << options.prefix << ": " << attributes.status().ToString();
     root = attributes->ino;
   }
   TreeWalk walk{fs, model, options, {}, {}, {}};
@@ -128,7 +136,8 @@ AssertionResult CheckPath(FileSystem& fs, const ModelFs& model, const std::strin
                               << CodeName(want);
   }
   auto attributes = fs.GetAttributes(actual->ino);
-  if (!attributes.ok()) return AssertionFailure() << path << ": GetAttributes: " << attributes.status().ToString();
+  if (!attributes.ok())
+    return AssertionFailure() << path << ": GetAttributes: " << attributes.status().ToString();
   AssertionResult result = CheckNode(fs, model, *expected, path, *attributes, options, nullptr);
   if (!result || model.node(*expected).type != S_IFDIR) return result;
   std::map<std::string, DirectoryEntry> entries;
@@ -136,8 +145,8 @@ AssertionResult CheckPath(FileSystem& fs, const ModelFs& model, const std::strin
 }
 
 AssertionResult CheckBlockMapAfter(FileSystem& fs, const ModelFs& before, const Op& op) {
-  const bool truncate = op.kind == OpKind::kTruncate ||
-                        (op.kind == OpKind::kSetAttr && (op.attr.mask & kSetSize));
+  const bool truncate =
+      op.kind == OpKind::kTruncate || (op.kind == OpKind::kSetAttr && (op.attr.mask & kSetSize));
   if (op.kind != OpKind::kFallocate && !truncate) return AssertionSuccess();
   auto attributes = fs.LookupPath(op.path);
   if (!attributes.ok() || (attributes->mode & S_IFMT) != S_IFREG) return AssertionSuccess();
@@ -153,11 +162,13 @@ AssertionResult CheckBlockMapAfter(FileSystem& fs, const ModelFs& before, const 
   const uint64_t end = op.offset + op.length;
   if (op.kind == OpKind::kFallocate && op.flags == (kFallocatePunchHole | kFallocateKeepSize)) {
     for (uint64_t b = (op.offset + kBlock - 1) / kBlock; b < end / kBlock && b < size_blocks; ++b) {
-      if (mapped(b)) return AssertionFailure() << op.path << ": block " << b << " still mapped after PUNCH_HOLE";
+      if (mapped(b))
+        return AssertionFailure() << op.path << ": block " << b << " still mapped after PUNCH_HOLE";
     }
   } else if (op.kind == OpKind::kFallocate && (op.flags & ~kFallocateKeepSize) == 0) {
     for (uint64_t b = first; b * kBlock < end && b < size_blocks; ++b) {
-      if (!mapped(b)) return AssertionFailure() << op.path << ": block " << b << " unmapped after fallocate";
+      if (!mapped(b))
+        return AssertionFailure() << op.path << ": block " << b << " unmapped after fallocate";
     }
   } else if (truncate) {
     auto old = before.Resolve(op.path);

@@ -25,7 +25,9 @@ int Depth(const std::string& path) {
 WorkloadProfile WorkloadProfile::Everything() {
   WorkloadProfile profile;
   profile.weights.assign(kKinds, 0);
-  auto set = [&](OpKind kind, uint32_t weight) { profile.weights[static_cast<int>(kind)] = weight; };
+  auto set = [&](OpKind kind, uint32_t weight) {
+    profile.weights[static_cast<int>(kind)] = weight;
+  };
   set(OpKind::kCreate, 8);
   set(OpKind::kMkdir, 5);
   set(OpKind::kSymlink, 3);
@@ -70,23 +72,36 @@ Op Workload::Next(const ModelFs& model) {
     if (entry.type == S_IFREG) total_file_bytes_ += model.node(entry.id).data.size();
   }
   switch (PickKind(model)) {
-    case OpKind::kCreate: return MakeCreate(OpKind::kCreate);
-    case OpKind::kMkdir: return MakeCreate(OpKind::kMkdir);
-    case OpKind::kSymlink: return MakeCreate(OpKind::kSymlink);
-    case OpKind::kLink: return MakeLink();
-    case OpKind::kUnlink: return MakeRemove(OpKind::kUnlink);
-    case OpKind::kRmdir: return MakeRemove(OpKind::kRmdir);
-    case OpKind::kRename: return MakeRename();
-    case OpKind::kWrite: return MakeWrite();
-    case OpKind::kRead: return MakeRead();
-    case OpKind::kTruncate: return MakeTruncate();
-    case OpKind::kSetAttr: return MakeSetAttr();
-    case OpKind::kFallocate: return MakeFallocate();
+    case OpKind::kCreate:
+      return MakeCreate(OpKind::kCreate);
+    case OpKind::kMkdir:
+      return MakeCreate(OpKind::kMkdir);
+    case OpKind::kSymlink:
+      return MakeCreate(OpKind::kSymlink);
+    case OpKind::kLink:
+      return MakeLink();
+    case OpKind::kUnlink:
+      return MakeRemove(OpKind::kUnlink);
+    case OpKind::kRmdir:
+      return MakeRemove(OpKind::kRmdir);
+    case OpKind::kRename:
+      return MakeRename();
+    case OpKind::kWrite:
+      return MakeWrite();
+    case OpKind::kRead:
+      return MakeRead();
+    case OpKind::kTruncate:
+      return MakeTruncate();
+    case OpKind::kSetAttr:
+      return MakeSetAttr();
+    case OpKind::kFallocate:
+      return MakeFallocate();
     case OpKind::kFsync: {
       std::string path = PickExisting(S_IFREG | S_IFDIR);
       return Op{.kind = OpKind::kFsync, .path = path.empty() ? "/" : path};
     }
-    case OpKind::kReopen: return Op{.kind = OpKind::kReopen};
+    case OpKind::kReopen:
+      return Op{.kind = OpKind::kReopen};
   }
   return Op{.kind = OpKind::kFsync, .path = "/"};
 }
@@ -157,20 +172,29 @@ std::string Workload::PickFileOrBad() {
 
 uint64_t Workload::PickLength(uint64_t limit) {
   switch (Below(4)) {
-    case 0: return 1 + Below(std::min<uint64_t>(limit, 512));
-    case 1: return 1 + Below(std::min<uint64_t>(limit, 3 * kBlock));
-    case 2: return kBlock * (1 + Below(std::max<uint64_t>(1, limit / kBlock)));
-    default: return 1 + Below(limit);
+    case 0:
+      return 1 + Below(std::min<uint64_t>(limit, 512));
+    case 1:
+      return 1 + Below(std::min<uint64_t>(limit, 3 * kBlock));
+    case 2:
+      return kBlock * (1 + Below(std::max<uint64_t>(1, limit / kBlock)));
+    default:
+      return 1 + Below(limit);
   }
 }
 
 uint64_t Workload::PickOffset(uint64_t size) {
   switch (Below(6)) {
-    case 0: return size;                                 // append
-    case 1: return size + 1 + Below(64 * 1024);          // just past EOF
-    case 2: return size + Below(profile_.far_offset_bytes);  // far past EOF
-    case 3: return kBlock * Below(size / kBlock + 2);    // aligned
-    default: return Below(size + 1);                     // inside
+    case 0:
+      return size;  // append
+    case 1:
+      return size + 1 + Below(64 * 1024);  // just past EOF
+    case 2:
+      return size + Below(profile_.far_offset_bytes);  // far past EOF
+    case 3:
+      return kBlock * Below(size / kBlock + 2);  // aligned
+    default:
+      return Below(size + 1);  // inside
   }
 }
 
@@ -274,8 +298,8 @@ Op Workload::MakeWrite() {
   auto id = model_->Resolve(op.path);
   const bool is_file = id.ok() && model_->node(*id).type == S_IFREG;
   const uint64_t size = is_file ? model_->node(*id).data.size() : 0;
-  const bool crowded = size > profile_.soft_max_file_bytes ||
-                       total_file_bytes_ > 8 * profile_.soft_max_file_bytes;
+  const bool crowded =
+      size > profile_.soft_max_file_bytes || total_file_bytes_ > 8 * profile_.soft_max_file_bytes;
   op.offset = crowded ? Below(std::min<uint64_t>(size, 1 << 20) + 1) : PickOffset(size);
   op.length = Chance(1) ? 0 : PickLength(profile_.max_write_bytes);
   op.data_seed = random_();
@@ -290,9 +314,8 @@ Op Workload::MakeWrite() {
 Op Workload::MakeRead() {
   Op op{.kind = OpKind::kRead, .path = PickFileOrBad()};
   auto id = model_->Resolve(op.path);
-  const uint64_t size = id.ok() && model_->node(*id).type == S_IFREG
-                            ? model_->node(*id).data.size()
-                            : 0;
+  const uint64_t size =
+      id.ok() && model_->node(*id).type == S_IFREG ? model_->node(*id).data.size() : 0;
   op.offset = Chance(10) ? size + Below(10000) : Below(size + 1);
   op.length = Chance(5) ? 0 : PickLength(256 * 1024);
   return op;
@@ -301,15 +324,24 @@ Op Workload::MakeRead() {
 Op Workload::MakeTruncate() {
   Op op{.kind = OpKind::kTruncate, .path = PickFileOrBad()};
   auto id = model_->Resolve(op.path);
-  const uint64_t size = id.ok() && model_->node(*id).type == S_IFREG
-                            ? model_->node(*id).data.size()
-                            : 0;
+  const uint64_t size =
+      id.ok() && model_->node(*id).type == S_IFREG ? model_->node(*id).data.size() : 0;
   switch (Below(6)) {
-    case 0: op.offset = 0; break;
-    case 1: op.offset = size; break;
-    case 2: op.offset = kBlock * Below(size / kBlock + 3); break;
-    case 3: op.offset = size + 1 + Below(2 * 1024 * 1024); break;
-    default: op.offset = Below(size + 1); break;
+    case 0:
+      op.offset = 0;
+      break;
+    case 1:
+      op.offset = size;
+      break;
+    case 2:
+      op.offset = kBlock * Below(size / kBlock + 3);
+      break;
+    case 3:
+      op.offset = size + 1 + Below(2 * 1024 * 1024);
+      break;
+    default:
+      op.offset = Below(size + 1);
+      break;
   }
   if (size > profile_.soft_max_file_bytes) op.offset = Below(size / 2 + 1);
   return op;
@@ -318,8 +350,8 @@ Op Workload::MakeTruncate() {
 Op Workload::MakeSetAttr() {
   Op op{.kind = OpKind::kSetAttr, .path = PickExisting(S_IFREG | S_IFDIR)};
   if (op.path.empty()) op.path = "/";
-  const bool is_file = model_->Resolve(op.path).ok() &&
-                       model_->node(*model_->Resolve(op.path)).type == S_IFREG;
+  const bool is_file =
+      model_->Resolve(op.path).ok() && model_->node(*model_->Resolve(op.path)).type == S_IFREG;
   SetAttributesRequest& attr = op.attr;
   const uint32_t fields[] = {kSetMode, kSetUid, kSetGid, kSetSize, kSetAtime, kSetMtime};
   for (uint32_t field : fields) {
@@ -343,13 +375,20 @@ Op Workload::MakeSetAttr() {
 }
 
 Op Workload::MakeFallocate() {
-  static constexpr uint32_t kValid[] = {
-      0, kFallocateKeepSize, kFallocatePunchHole | kFallocateKeepSize, kFallocateZeroRange,
-      kFallocateZeroRange | kFallocateKeepSize, kFallocateCollapseRange, kFallocateInsertRange};
+  static constexpr uint32_t kValid[] = {0,
+                                        kFallocateKeepSize,
+                                        kFallocatePunchHole | kFallocateKeepSize,
+                                        kFallocateZeroRange,
+                                        kFallocateZeroRange | kFallocateKeepSize,
+                                        kFallocateCollapseRange,
+                                        kFallocateInsertRange};
   static constexpr uint32_t kInvalid[] = {
-      kFallocatePunchHole, kFallocateNoHideStale, kFallocateUnshareRange,
+      kFallocatePunchHole,
+      kFallocateNoHideStale,
+      kFallocateUnshareRange,
       kFallocatePunchHole | kFallocateZeroRange | kFallocateKeepSize,
-      kFallocateCollapseRange | kFallocateKeepSize, kFallocateInsertRange | kFallocateKeepSize,
+      kFallocateCollapseRange | kFallocateKeepSize,
+      kFallocateInsertRange | kFallocateKeepSize,
       kFallocateCollapseRange | kFallocateInsertRange};
   Op op{.kind = OpKind::kFallocate};
   const bool invalid_mode = profile_.invalid_operations && Chance(8);

@@ -75,9 +75,9 @@ class Workload {
 
   std::mt19937_64 random_;
   WorkloadProfile profile_;
-  const ModelFs* model_ = nullptr;       // valid during Next()
-  std::vector<ModelEntry> entries_;      // model_->Walk(), during Next()
-  uint64_t total_file_bytes_ = 0;        // during Next()
+  const ModelFs* model_ = nullptr;   // valid during Next()
+  std::vector<ModelEntry> entries_;  // model_->Walk(), during Next()
+  uint64_t total_file_bytes_ = 0;    // during Next()
 };
 
 }  // namespace mdfs::test

@@ -2,6 +2,7 @@
 // journal image, commit the images atomically, and apply deferred frees.
 #include <cassert>
 #include <map>
+#include <set>
 
 #include "engine/engine.h"
 
@@ -72,18 +73,62 @@ void EncodeExtentChain(const Inode& inode, uint64_t sequence,
 
 }  // namespace
 
-Status FileSystemImpl::Commit(Transaction& tx) {
-  if (tx.empty()) return Status::Ok();
-  uint64_t sequence = next_sequence_;
+// Sizes every changed extent chain and checks the journal can hold the
+// transaction. On failure the transaction is aborted; nothing was written.
+Status FileSystemImpl::PrepareCommit(Transaction& tx) {
   for (uint64_t ino : tx.extents_changed()) {
     Inode& inode = tx.Modify(ino);
     if (!inode.in_use()) continue;
-    Status status = WriteExtentChain(inode, tx);
+    MDFS_RETURN_IF_ERROR(WriteExtentChain(inode, tx));
+  }
+  uint64_t images = CountImages(tx);
+  if (images > journal_.max_images()) {
+    return NoSpace("the operation changes " + std::to_string(images) +
+                   " metadata blocks; the journal holds at most " +
+                   std::to_string(journal_.max_images()));
+  }
+  return Status::Ok();
+}
+
+// An upper bound of the images Commit will write (freed blocks are not
+// subtracted): inode table blocks, extent chains, directory blocks, and
+// the bitmap blocks of every allocation and free.
+uint64_t FileSystemImpl::CountImages(const Transaction& tx) const {
+  std::set<uint64_t> blocks;
+  for (const auto& [ino, saved] : tx.saved()) {
+    blocks.insert(superblock_.inode_table_start + format::InodeTableBlockIndex(ino));
+    if (tx.extents_changed().count(ino)) {
+      blocks.insert(inodes_[ino].extent_blocks.begin(), inodes_[ino].extent_blocks.end());
+    }
+  }
+  std::set<uint64_t> bitmap(allocator_.dirty().begin(), allocator_.dirty().end());
+  for (const BlockRun& run : tx.pending_frees()) {
+    for (uint64_t b = run.start; b < run.start + run.count; b += format::kBitsPerBitmapBlock) {
+      bitmap.insert(b / format::kBitsPerBitmapBlock);
+    }
+    bitmap.insert((run.start + run.count - 1) / format::kBitsPerBitmapBlock);
+  }
+  return blocks.size() + tx.dirty_directory_blocks().size() + bitmap.size();
+}
+
+Status FileSystemImpl::Commit(Transaction& tx) {
+  if (tx.empty()) return Status::Ok();
+  Status prepared = PrepareCommit(tx);
+  if (!prepared.ok()) {
+    Abort(tx);
+    return prepared;
+  }
+  // Data first (ordered mode): the journal's first flush makes it durable
+  // before the metadata that exposes it. An I/O error here aborts; bytes
+  // overwritten in place before the error stay (doc/durability.md).
+  for (const Transaction::DataWrite& write : tx.data_writes()) {
+    Status status = device_->Write(write.offset, write.bytes);
     if (!status.ok()) {
       Abort(tx);
       return status;
     }
   }
+  uint64_t sequence = next_sequence_;
   std::map<uint64_t, format::Block> images;
   for (const auto& [ino, saved] : tx.saved()) {
     const Inode& inode = inodes_[ino];
@@ -111,14 +156,6 @@ Status FileSystemImpl::Commit(Transaction& tx) {
   std::vector<BlockImage> list;
   list.reserve(images.size());
   for (auto& [block_number, data] : images) list.push_back(BlockImage{block_number, data});
-  if (list.size() > journal_.max_images()) {
-    // Nothing has been written: undo the frees and the whole transaction.
-    for (const BlockRun& run : tx.pending_frees()) allocator_.MarkUsed(run.start, run.count);
-    Abort(tx);
-    return NoSpace("the operation changes " + std::to_string(list.size()) +
-                   " metadata blocks; the journal holds at most " +
-                   std::to_string(journal_.max_images()));
-  }
   Status status = journal_.Commit(sequence, list);
   if (!status.ok()) {
     // The device state is now either the old or the new one; only a

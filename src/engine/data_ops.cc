@@ -1,6 +1,5 @@
 // Read, write, fsync and the extent query.
 #include <algorithm>
-#include <cstring>
 
 #include "engine/engine.h"
 
@@ -39,18 +38,17 @@ Result<size_t> FileSystemImpl::Read(InodeNumber ino, uint64_t offset, std::span<
   return length;
 }
 
-// Writes `data` at `offset`: holes are allocated (unwritten first), then
-// every piece is written; unwritten blocks are filled whole (the data, zeros
-// around it) and only then marked written, so no block ever shows stale
-// bytes. REQUIRES: tx.Modify(inode.ino) was called.
+// Writes `data` at `offset`: holes are allocated (unwritten), every piece
+// is queued for writing; unwritten blocks are filled whole (the data, zeros
+// around it) and marked written in the same transaction, so no block ever
+// shows stale bytes. REQUIRES: tx.Modify(inode.ino) was called.
 Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offset,
-                                   std::span<const std::byte> data, bool* changed_map) {
+                                   std::span<const std::byte> data) {
   uint64_t end = offset + data.size();
   uint64_t first_block = offset / kB;
   uint64_t end_block = BlocksCeil(end);
   uint64_t new_size = std::max(inode.record.size, end);
   MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, first_block, end_block, new_size).status());
-  bool converted = false;
   for (const MapPiece& piece : inode.map.Pieces(first_block, end_block)) {
     uint64_t piece_begin = piece.file_block * kB;
     uint64_t piece_end = (piece.file_block + piece.count) * kB;
@@ -58,18 +56,16 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
     uint64_t data_end = std::min(end, piece_end);
     std::span<const std::byte> part = data.subspan(data_begin - offset, data_end - data_begin);
     if (!piece.unwritten) {
-      MDFS_RETURN_IF_ERROR(
-          device_->Write(piece.device_block * kB + (data_begin - piece_begin), part));
+      tx.AddDataWrite(piece.device_block * kB + (data_begin - piece_begin),
+                      std::vector<std::byte>(part.begin(), part.end()));
       continue;
     }
     std::vector<std::byte> whole(piece_end - piece_begin, std::byte{0});
-    std::memcpy(whole.data() + (data_begin - piece_begin), part.data(), part.size());
-    MDFS_RETURN_IF_ERROR(device_->Write(piece.device_block * kB, whole));
+    std::copy(part.begin(), part.end(), whole.begin() + (data_begin - piece_begin));
+    tx.AddDataWrite(piece.device_block * kB, std::move(whole));
     inode.map.MarkWritten(piece.file_block, piece.file_block + piece.count);
-    converted = true;
+    tx.MarkExtentsChanged(inode.ino);
   }
-  if (converted) tx.MarkExtentsChanged(inode.ino);
-  if (changed_map) *changed_map = converted;
   return Status::Ok();
 }
 
@@ -108,8 +104,8 @@ Result<size_t> FileSystemImpl::Write(InodeNumber ino, uint64_t offset,
   Inode& target = tx.Modify(ino);
   Status status = PrepareBlockMapChange(target, BlockMapChangeKind::kWriteAllocate, offset,
                                         data.size());
-  if (status.ok() && offset > target.record.size) status = ZeroTailBeyondEof(target);
-  if (status.ok()) status = WritePieces(tx, target, offset, data, nullptr);
+  if (status.ok() && offset > target.record.size) ZeroTailBeyondEof(tx, target);
+  if (status.ok()) status = WritePieces(tx, target, offset, data);
   if (status.ok()) {
     target.record.size = std::max(target.record.size, end);
     target.record.mtime_ns = target.record.ctime_ns = now;

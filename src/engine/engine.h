@@ -96,6 +96,10 @@ class FileSystemImpl : public FileSystem {
   // Commits `tx` if `status` is OK, else aborts it; returns the final status.
   Status Finish(Transaction& tx, Status status);
   Status WriteExtentChain(Inode& inode, Transaction& tx);
+  // Steps of Commit that may refuse the transaction: extent chains, journal
+  // capacity. Nothing has been written when they fail.
+  Status PrepareCommit(Transaction& tx);
+  uint64_t CountImages(const Transaction& tx) const;
   void EncodeInodeBlock(uint64_t table_index, uint64_t sequence, format::Block& out) const;
 
   // ---- namespace helpers (namespace_ops.cc)
@@ -119,8 +123,8 @@ class FileSystemImpl : public FileSystem {
                                                   uint64_t end, uint64_t new_size);
   Status FreeFileBlocks(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end);
   // Makes the bytes between the current size and the end of its block read
-  // as zeros, before the size grows.
-  Status ZeroTailBeyondEof(Inode& inode);
+  // as zeros, before the size grows (a queued data write).
+  void ZeroTailBeyondEof(Transaction& tx, const Inode& inode);
   // Replaces a written block by a fresh copy with [from, to) zeroed (byte
   // offsets within the block): partial-block punch/zero, atomic via remap.
   Status CopyOnWriteZero(Transaction& tx, Inode& inode, uint64_t file_block, uint32_t from,
@@ -133,8 +137,8 @@ class FileSystemImpl : public FileSystem {
   Status ZeroPartialBlocks(Transaction& tx, Inode& inode, uint64_t offset, uint64_t end);
 
   // ---- data (data_ops.cc)
-  Status WritePieces(Transaction& tx, Inode& inode, uint64_t offset, std::span<const std::byte> data,
-                     bool* changed_map);
+  Status WritePieces(Transaction& tx, Inode& inode, uint64_t offset,
+                     std::span<const std::byte> data);
   Status ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out);
 
   Device* device_;

@@ -240,6 +240,62 @@ TEST_F(EngineTest, FullDeviceFailsWriteWithoutChangingAnything) {
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("still works")).ok());
 }
 
+// Fills the device until exactly `left` blocks are free (with file "filler").
+void FillDevice(FileSystem* fs, uint64_t left) {
+  auto filler = fs->Create(kRootInode, "filler", 0644);
+  ASSERT_TRUE(filler.ok());
+  uint64_t offset = 0;
+  while (fs->StatFs()->free_blocks > left) {
+    uint64_t n = std::min<uint64_t>(fs->StatFs()->free_blocks - left, 64);
+    if (!fs->Write(filler->ino, offset, Bytes(std::string(n * 4096, 'z'))).ok()) {
+      ASSERT_TRUE(fs->Write(filler->ino, offset, Bytes(std::string(4096, 'z'))).ok());
+      n = 1;
+    }
+    offset += n * 4096;
+  }
+  ASSERT_EQ(fs->StatFs()->free_blocks, left);
+}
+
+// Found by review: the write's in-place part used to reach the device before
+// the extent chain (7th extent) failed to find a block.
+TEST_F(EngineTest, NoSpaceForExtentChainLeavesWriteUnapplied) {
+  auto f = fs_->Create(kRootInode, "f", 0644);
+  auto g = fs_->Create(kRootInode, "g", 0644);
+  for (int i = 0; i < 6; ++i) {  // interleaved: f has 6 separate extents
+    ASSERT_TRUE(fs_->Write(f->ino, i * 4096, Bytes(std::string(4096, 'o'))).ok());
+    ASSERT_TRUE(fs_->Write(g->ino, i * 4096, Bytes(std::string(4096, 'o'))).ok());
+  }
+  ASSERT_EQ(fs_->GetExtents(f->ino)->size(), 6u);
+  FillDevice(fs_.get(), 1);
+  std::string before = ReadAll(f->ino);
+  auto written = fs_->Write(f->ino, 5 * 4096, Bytes(std::string(8192, 'N')));
+  EXPECT_EQ(written.status().code(), Code::kNoSpace);
+  EXPECT_EQ(ReadAll(f->ino), before);
+  EXPECT_EQ(fs_->StatFs()->free_blocks, 1u);
+  Reopen();
+  EXPECT_EQ(ReadAll(f->ino), before);
+}
+
+// Found by review: the in-place zeroing fallback of a partial-block punch
+// used to happen before the commit failed for lack of an extent-chain block.
+TEST_F(EngineTest, NoSpacePunchLeavesFileUnchanged) {
+  auto f = fs_->Create(kRootInode, "f", 0644);
+  auto g = fs_->Create(kRootInode, "g", 0644);
+  ASSERT_TRUE(fs_->Write(f->ino, 0, Bytes(std::string(3 * 4096, 'o'))).ok());
+  for (int i = 3; i < 8; ++i) {
+    ASSERT_TRUE(fs_->Write(g->ino, (i - 3) * 4096, Bytes(std::string(4096, 'g'))).ok());
+    ASSERT_TRUE(fs_->Write(f->ino, i * 4096, Bytes(std::string(4096, 'o'))).ok());
+  }
+  ASSERT_EQ(fs_->GetExtents(f->ino)->size(), 6u);
+  FillDevice(fs_.get(), 0);
+  std::string before = ReadAll(f->ino);
+  Status punched = fs_->Fallocate(f->ino, kFallocatePunchHole | kFallocateKeepSize, 100, 8192 - 100);
+  EXPECT_EQ(punched.code(), Code::kNoSpace);
+  EXPECT_EQ(ReadAll(f->ino), before);
+  Reopen();
+  EXPECT_EQ(ReadAll(f->ino), before);
+}
+
 class RecordingListener : public BlockMapListener {
  public:
   Status BeforeBlockMapChange(const BlockMapChange& change) override {

@@ -208,7 +208,7 @@ Result<Attributes> FileSystemImpl::MakeNode(InodeNumber parent, std::string_view
     Inode& parent_inode = tx.Modify(parent);
     parent_inode.record.nlink += 1;
   } else if (S_ISLNK(mode)) {
-    status = WritePieces(tx, inode, 0, std::as_bytes(std::span(symlink_target)), nullptr);
+    status = WritePieces(tx, inode, 0, std::as_bytes(std::span(symlink_target)));
     inode.record.size = symlink_target.size();
   }
   if (status.ok()) status = AddEntry(tx, parent, name, ino, inodes_[ino].type_code());

@@ -41,6 +41,16 @@ Status FileSystemImpl::Rename(InodeNumber parent, std::string_view name, InodeNu
   if (exchange && inodes_[target->ino].is_directory() && IsAncestor(target->ino, parent)) {
     return InvalidArgument("cannot move directory " + Quoted(new_name) + " into itself");
   }
+  // A directory arriving in another parent adds a link to it (its "..").
+  if (parent != new_parent) {
+    bool target_is_directory = target && inodes_[target->ino].is_directory();
+    bool new_parent_gains = moving.is_directory() && !target_is_directory;
+    bool old_parent_gains = exchange && target_is_directory && !moving.is_directory();
+    if ((new_parent_gains && to_dir->record.nlink >= kMaxLinkCount) ||
+        (old_parent_gains && from_dir->record.nlink >= kMaxLinkCount)) {
+      return TooManyLinks("the destination directory has too many links");
+    }
+  }
 
   Transaction tx(&inodes_);
   Status status;

@@ -1,6 +1,5 @@
 // Block allocation for files, truncate, and every fallocate mode.
 #include <algorithm>
-#include <cstring>
 
 #include "engine/engine.h"
 
@@ -72,14 +71,14 @@ Status FileSystemImpl::FreeFileBlocks(Transaction& tx, Inode& inode, uint64_t be
   return Status::Ok();
 }
 
-Status FileSystemImpl::ZeroTailBeyondEof(Inode& inode) {
+void FileSystemImpl::ZeroTailBeyondEof(Transaction& tx, const Inode& inode) {
   uint64_t size = inode.record.size;
-  if (size % kB == 0) return Status::Ok();
+  if (size % kB == 0) return;
   std::vector<MapPiece> pieces = inode.map.Pieces(size / kB, size / kB + 1);
-  if (pieces.empty() || !pieces[0].mapped || pieces[0].unwritten) return Status::Ok();
-  std::vector<std::byte> zeros(kB - size % kB, std::byte{0});
+  if (pieces.empty() || !pieces[0].mapped || pieces[0].unwritten) return;
   // Beyond EOF: invisible until the size grows in the same transaction.
-  return device_->Write(pieces[0].device_block * kB + size % kB, zeros);
+  tx.AddDataWrite(pieces[0].device_block * kB + size % kB,
+                  std::vector<std::byte>(kB - size % kB, std::byte{0}));
 }
 
 Status FileSystemImpl::CopyOnWriteZero(Transaction& tx, Inode& inode, uint64_t file_block,
@@ -89,16 +88,19 @@ Status FileSystemImpl::CopyOnWriteZero(Transaction& tx, Inode& inode, uint64_t f
   uint64_t old_block = pieces[0].device_block;
   std::vector<std::byte> block(kB);
   MDFS_RETURN_IF_ERROR(device_->Read(old_block * kB, block));
+  tx.OverlayDataWrites(old_block * kB, block);  // what this transaction already queued
   std::fill(block.begin() + from, block.begin() + to, std::byte{0});
   BlockRun run = allocator_.AllocateRun(1, old_block + 1);
   if (run.count == 0) {
     // No block to copy into: zero in place. The one non-atomic case
     // (doc/durability.md): a crash before the commit may leave these
     // bytes zeroed while the rest of the operation did not happen.
-    return device_->Write(old_block * kB + from, std::span(block).subspan(from, to - from));
+    tx.AddDataWrite(old_block * kB + from,
+                    std::vector<std::byte>(block.begin() + from, block.begin() + to));
+    return Status::Ok();
   }
   tx.RecordAllocation(run);
-  MDFS_RETURN_IF_ERROR(device_->Write(run.start * kB, block));
+  tx.AddDataWrite(run.start * kB, std::move(block));
   MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, file_block, file_block + 1));
   inode.map.Insert(MappedExtent{file_block, run.start, 1, false});
   tx.MarkExtentsChanged(inode.ino);
@@ -137,7 +139,7 @@ Status FileSystemImpl::TruncateLocked(Transaction& tx, Inode& inode, uint64_t si
     // Everything past the new last block goes, preallocated blocks included.
     MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, BlocksCeil(size), kMaxFileBlocks + 1));
   } else if (size > old_size) {
-    MDFS_RETURN_IF_ERROR(ZeroTailBeyondEof(inode));
+    ZeroTailBeyondEof(tx, inode);
   }
   inode.record.size = size;
   inode.record.mtime_ns = inode.record.ctime_ns = NowNs();
@@ -204,7 +206,7 @@ Status FileSystemImpl::ZeroRange(Transaction& tx, Inode& inode, uint64_t offset,
                                  bool keep_size) {
   uint64_t end = offset + length;
   uint64_t new_size = keep_size ? inode.record.size : std::max(inode.record.size, end);
-  if (!keep_size && end > inode.record.size) MDFS_RETURN_IF_ERROR(ZeroTailBeyondEof(inode));
+  if (!keep_size && end > inode.record.size) ZeroTailBeyondEof(tx, inode);
   MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, offset / kB, BlocksCeil(end), new_size).status());
   uint64_t full_begin = BlocksCeil(offset);
   uint64_t full_end = end / kB;
@@ -286,10 +288,8 @@ Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset
     } else {
       uint64_t end = offset + length;
       uint64_t new_size = keep_size ? size : std::max(size, end);
-      if (new_size > size) status = ZeroTailBeyondEof(target);
-      if (status.ok()) {
-        status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size).status();
-      }
+      if (new_size > size) ZeroTailBeyondEof(tx, target);
+      status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size).status();
       if (status.ok()) target.record.size = new_size;
     }
   }

@@ -9,12 +9,19 @@
 // the transaction frees stay in use until it commits, so nothing it frees
 // can be handed out (and written) before the free is durable.
 //
+// Data the operation writes (file contents, zeroed tails, copied blocks) is
+// queued with AddDataWrite and issued by Commit only after every step that
+// can still fail for a reason other than I/O (extent-chain allocation,
+// journal capacity), so a refused operation never changes a byte.
+//
 // Thread-safety: none; lives under the engine's exclusive lock.
 #ifndef MDFS_SRC_ENGINE_TRANSACTION_H_
 #define MDFS_SRC_ENGINE_TRANSACTION_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <map>
+#include <span>
 #include <set>
 #include <utility>
 #include <vector>
@@ -40,7 +47,17 @@ class Transaction {
   void RecordAllocation(BlockRun run) { allocated_.push_back(run); }
   void Free(uint64_t start, uint64_t count) { pending_frees_.push_back({start, count}); }
 
-  bool empty() const { return saved_.empty() && allocated_.empty() && pending_frees_.empty(); }
+  // Queues `bytes` for device offset `offset` (issued in order by Commit).
+  void AddDataWrite(uint64_t offset, std::vector<std::byte> bytes) {
+    data_writes_.push_back({offset, std::move(bytes)});
+  }
+  // Applies the queued writes that overlap [offset, offset + out.size()) to
+  // `out`, which holds the device's bytes there: what the device will hold.
+  void OverlayDataWrites(uint64_t offset, std::span<std::byte> out) const;
+
+  bool empty() const {
+    return saved_.empty() && allocated_.empty() && pending_frees_.empty() && data_writes_.empty();
+  }
 
   const std::map<uint64_t, Inode>& saved() const { return saved_; }
   const std::set<std::pair<uint64_t, size_t>>& dirty_directory_blocks() const {
@@ -50,6 +67,11 @@ class Transaction {
   const std::vector<BlockRun>& allocated() const { return allocated_; }
   const std::vector<BlockRun>& pending_frees() const { return pending_frees_; }
   std::map<uint64_t, Inode>& mutable_saved() { return saved_; }
+  struct DataWrite {
+    uint64_t offset;
+    std::vector<std::byte> bytes;
+  };
+  const std::vector<DataWrite>& data_writes() const { return data_writes_; }
 
  private:
   std::vector<Inode>* inodes_;
@@ -59,6 +81,7 @@ class Transaction {
   std::set<uint64_t> extents_changed_;
   std::vector<BlockRun> allocated_;
   std::vector<BlockRun> pending_frees_;
+  std::vector<DataWrite> data_writes_;
 };
 
 }  // namespace mdfs

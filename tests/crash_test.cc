@@ -29,10 +29,22 @@
 namespace mdfs::test {
 namespace {
 
-constexpr uint64_t kDeviceBytes = 32ull << 20;
+constexpr uint64_t kDeviceBytes = 64ull << 20;
 constexpr uint64_t kSteps = 60;  // workload steps before the crash point
 constexpr uint64_t kStepsAfterRecovery = 15;
 constexpr uint64_t kIterationsPerWorkload = 10;  // crash points per workload seed
+
+// Odd workload seeds use small files (4 KiB-block allocation); even ones
+// grow files past 2 MiB, where the allocator hands out whole 2 MiB chunks.
+WorkloadProfile ProfileFor(uint64_t workload_seed) {
+  WorkloadProfile profile = WorkloadProfile::Mutating();
+  if (workload_seed % 2 == 0) {
+    profile.max_write_bytes = 256 * 1024;
+    profile.far_offset_bytes = 6ull << 20;
+    profile.soft_max_file_bytes = 8ull << 20;
+  }
+  return profile;
+}
 
 // Where and how one iteration crashes; a pure function of the iteration number.
 struct CrashPlan {
@@ -188,7 +200,7 @@ uint64_t CrashLoop::WritesTotal(uint64_t workload_seed) {
   Rig rig;
   if (!Setup(rig)) return 0;
   const uint64_t start = rig.crash->writes_seen();
-  Workload workload(workload_seed, WorkloadProfile::Mutating());
+  Workload workload(workload_seed, ProfileFor(workload_seed));
   ModelFs model;
   for (uint64_t step = 1; step <= kSteps; ++step) {
     const Op op = workload.Next(model);
@@ -340,7 +352,7 @@ void CrashLoop::RunIteration(uint64_t iteration) {
   if (plan_.writes_total == 0) return;
   plan_.crash_write = 1 + plan_.crash_write % plan_.writes_total;
   history_ = History();
-  workload_.emplace(plan_.workload_seed, WorkloadProfile::Mutating());
+  workload_.emplace(plan_.workload_seed, ProfileFor(plan_.workload_seed));
   model_ = ModelFs();
   before_ = ModelFs();
   middle_.reset();

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -134,6 +135,93 @@ TEST(ConcurrencyTest, ThreadsInTheirOwnDirectoriesMatchTheirModels) {
   fs.reset();
   auto report = CheckFileSystem(device->get());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->clean()) << DescribeProblems(*report);
+}
+
+// The DESIGN.md rule "no block is ever observed by the wrong file": each
+// writer owns a file whose bytes are all its tag (index + 1) or zero, and
+// writes, truncates, punches, zeroes, collapses and inserts in it; blocks
+// are freed and reallocated all the time. Readers read random ranges of
+// random files concurrently: every byte must be 0 or that file's tag.
+TEST(ConcurrencyTest, NoFileEverSeesAnotherFilesBytes) {
+  constexpr int kFiles = 4;
+  const uint64_t steps = EnvUint("MDFS_CONCURRENCY_STEPS", 1000);
+  auto device = CreateMemoryDevice(kDeviceBytes);
+  ASSERT_TRUE(device.ok());
+  ASSERT_TRUE(FileSystem::Format(device->get()).ok());
+  auto opened = FileSystem::Open(device->get());
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<FileSystem> fs = std::move(*opened);
+  std::vector<InodeNumber> files;
+  for (int i = 0; i < kFiles; ++i) {
+    auto file = fs->Create(kRootInode, "f" + std::to_string(i), 0644);
+    ASSERT_TRUE(file.ok());
+    files.push_back(file->ino);
+  }
+  std::atomic<bool> stop{false};
+  auto writer = [&](int index) {
+    std::mt19937_64 random(index + 1);
+    const std::vector<std::byte> tagged(256 * 1024, static_cast<std::byte>(index + 1));
+    const InodeNumber ino = files[index];
+    for (uint64_t step = 0; step < steps; ++step) {
+      const uint64_t offset = random() % (3u << 20), length = 1 + random() % tagged.size();
+      const uint64_t aligned = offset / 4096 * 4096, blocks = 4096 * (1 + random() % 32);
+      Status status;
+      switch (random() % 7) {
+        case 0:
+        case 1:
+        case 2:
+          status = fs->Write(ino, offset, std::span(tagged).first(length)).status();
+          break;
+        case 3:
+          status = fs->Truncate(ino, random() % (4u << 20));
+          break;
+        case 4:
+          status = fs->Fallocate(ino, kFallocatePunchHole | kFallocateKeepSize, offset, length);
+          break;
+        case 5:
+          status = fs->Fallocate(ino, kFallocateZeroRange, offset, length);
+          break;
+        default:
+          status = fs->Fallocate(
+              ino, random() % 2 ? kFallocateCollapseRange : kFallocateInsertRange, aligned, blocks);
+          if (status.code() == Code::kInvalidArgument || status.code() == Code::kFileTooLarge)
+            status = {};
+      }
+      if (!status.ok()) {
+        ADD_FAILURE() << "file " << index << " step " << step << ": " << status.ToString();
+        return;
+      }
+    }
+  };
+  auto reader = [&](uint64_t seed) {
+    std::mt19937_64 random(seed);
+    std::vector<std::byte> buffer(128 * 1024);
+    while (!stop.load()) {
+      const int index = static_cast<int>(random() % kFiles);
+      auto read = fs->Read(files[index], random() % (4u << 20), buffer);
+      if (!read.ok()) {
+        ADD_FAILURE() << "read: " << read.status().ToString();
+        return;
+      }
+      for (size_t i = 0; i < *read; ++i) {
+        if (buffer[i] != std::byte{0} && buffer[i] != static_cast<std::byte>(index + 1)) {
+          ADD_FAILURE() << "file " << index << " shows byte " << static_cast<int>(buffer[i])
+                        << ", which belongs to file " << static_cast<int>(buffer[i]) - 1;
+          return;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> writers, readers;
+  for (int i = 0; i < 2; ++i) readers.emplace_back(reader, 100 + i);
+  for (int i = 0; i < kFiles; ++i) writers.emplace_back(writer, i);
+  for (std::thread& thread : writers) thread.join();
+  stop = true;
+  for (std::thread& thread : readers) thread.join();
+  fs.reset();
+  auto report = CheckFileSystem(device->get());
+  ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->clean()) << DescribeProblems(*report);
 }
 

@@ -1,6 +1,7 @@
 // The crash loop (DESIGN.md semantics 9): a seeded mutating workload runs
 // on mdfs over a CrashDevice; power fails at a random device write
-// (CrashAtWrite) or after a random step (Crash); the unflushed writes are
+// (CrashAtWrite), during a random flush (CrashAtFlush: the point where a
+// journal commit can tear) or after a random step (Crash); the unflushed writes are
 // kept, dropped or torn per sector. Then fsck must be clean (before and
 // after recovery), Open must recover, and the tree must equal the model
 // after the last acknowledged step — or, when a step was in flight, the
@@ -50,8 +51,11 @@ WorkloadProfile ProfileFor(uint64_t workload_seed) {
 struct CrashPlan {
   uint64_t iteration = 0;
   uint64_t workload_seed = 0;
-  bool at_write = true;  // CrashAtWrite(crash_write), else Crash() after crash_step
+  bool at_write = true;   // CrashAtWrite(crash_write)
+  bool at_flush = false;  // CrashAtFlush(crash_flush); neither: Crash() after crash_step
   uint64_t crash_write = 0;
+  uint64_t crash_flush = 0;
+  uint64_t flushes_total = 0;  // device flushes the whole workload makes
   uint64_t crash_step = 0;
   uint64_t writes_total = 0;  // device writes the whole workload makes
   // When not 0, recovery itself crashes at this device write of Open (or
@@ -64,6 +68,8 @@ struct CrashPlan {
     out << "iteration " << iteration << " (workload seed " << workload_seed << "): ";
     if (at_write) {
       out << "crash at device write " << crash_write << " of " << writes_total;
+    } else if (at_flush) {
+      out << "crash during device flush " << crash_flush << " of " << flushes_total;
     } else {
       out << "crash after step " << crash_step;
     }
@@ -77,6 +83,8 @@ struct CrashPlan {
 struct Stats {
   uint64_t iterations = 0, in_flight = 0, acknowledged_in_flight = 0, matched_before = 0;
   uint64_t matched_after = 0, matched_middle = 0, needed_byte_tolerance = 0;
+  // What the journal region held at the crash (fsck before recovery).
+  uint64_t journal_torn = 0, journal_needs_replay = 0;
 };
 
 // One file system on a CrashDevice over a memory device, with the model.
@@ -132,7 +140,6 @@ class CrashLoop {
   void RunIteration(uint64_t iteration);
 
  private:
-  uint64_t WritesTotal(uint64_t workload_seed);
   bool Setup(Rig& rig);
   // Runs the workload until the device crashes; returns false on a failure.
   bool RunUntilCrash(const CrashPlan& plan, Rig& rig);
@@ -145,7 +152,12 @@ class CrashLoop {
   Stats* stats_;
   std::vector<std::string>* failures_;
   const bool lying_flush_;
-  std::map<uint64_t, uint64_t> writes_total_;  // by workload seed
+  struct Totals {
+    uint64_t writes = 0;
+    uint64_t flushes = 0;
+  };
+  std::map<uint64_t, Totals> totals_;  // by workload seed
+  Totals WorkloadTotals(uint64_t workload_seed);
   // The current iteration.
   CrashPlan plan_;
   History history_;
@@ -174,6 +186,12 @@ bool CrashLoop::Fail(const std::string& what) {
 bool CrashLoop::Fsck(Device* device, const char* when) {
   auto report = CheckFileSystem(device);
   if (!report.ok()) return Fail(std::string("fsck ") + when + ": " + report.status().ToString());
+  if (std::string_view(when) == "after the crash, before recovery") {
+    if (report->journal_state.find("torn") != std::string::npos) ++stats_->journal_torn;
+    if (report->journal_state.find("needs replay") != std::string::npos) {
+      ++stats_->journal_needs_replay;
+    }
+  }
   if (!report->clean()) return Fail(std::string("fsck ") + when + ": " + DescribeProblems(*report));
   return true;
 }
@@ -192,14 +210,16 @@ bool CrashLoop::Setup(Rig& rig) {
   return true;
 }
 
-// Device writes of the whole workload of `workload_seed` without a crash
-// (the range CrashAtWrite draws from). Cached per seed.
-uint64_t CrashLoop::WritesTotal(uint64_t workload_seed) {
-  auto cached = writes_total_.find(workload_seed);
-  if (cached != writes_total_.end()) return cached->second;
+// Device writes and flushes of the whole workload of `workload_seed`
+// without a crash (the ranges CrashAtWrite and CrashAtFlush draw from).
+// Cached per seed.
+CrashLoop::Totals CrashLoop::WorkloadTotals(uint64_t workload_seed) {
+  auto cached = totals_.find(workload_seed);
+  if (cached != totals_.end()) return cached->second;
   Rig rig;
-  if (!Setup(rig)) return 0;
+  if (!Setup(rig)) return {};
   const uint64_t start = rig.crash->writes_seen();
+  const uint64_t start_flushes = rig.crash->flushes_seen();
   Workload workload(workload_seed, ProfileFor(workload_seed));
   ModelFs model;
   for (uint64_t step = 1; step <= kSteps; ++step) {
@@ -211,10 +231,11 @@ uint64_t CrashLoop::WritesTotal(uint64_t workload_seed) {
     if (!expected.Accepts(status.code())) {
       Fail("calibration step " + std::to_string(step) + ": " + op.ToString() + " returned " +
            status.ToString() + ", the model expects " + CodeName(expected.code));
-      return 0;
+      return {};
     }
   }
-  return writes_total_[workload_seed] = rig.crash->writes_seen() - start;
+  return totals_[workload_seed] = {rig.crash->writes_seen() - start,
+                                   rig.crash->flushes_seen() - start_flushes};
 }
 
 CrashPlan MakePlan(uint64_t iteration, uint64_t first_seed) {
@@ -222,7 +243,9 @@ CrashPlan MakePlan(uint64_t iteration, uint64_t first_seed) {
   CrashPlan plan;
   plan.iteration = iteration;
   plan.workload_seed = first_seed + iteration / kIterationsPerWorkload;
-  plan.at_write = random() % 5 != 0;
+  const uint64_t mode = random() % 10;  // 2 in 10 after a step, 4 at a write, 4 in a flush
+  plan.at_write = mode >= 2 && mode < 6;
+  plan.at_flush = mode >= 6;
   plan.crash_step = 1 + random() % kSteps;
   static constexpr double kKeep[] = {0.0, 0.2, 0.4, 0.7, 1.0};
   plan.options.keep_probability = kKeep[random() % 5];
@@ -231,12 +254,14 @@ CrashPlan MakePlan(uint64_t iteration, uint64_t first_seed) {
   plan.options.drop_probability = rest * kDropShare[random() % 3];
   plan.options.seed = random();
   plan.crash_write = random();  // reduced modulo the write count once it is known
+  plan.crash_flush = random();  // likewise for flushes
   if (random() % 5 == 0) plan.recovery_crash_write = 1 + random() % 12;
   return plan;
 }
 
 bool CrashLoop::RunUntilCrash(const CrashPlan& plan, Rig& rig) {
   if (plan.at_write) rig.crash->CrashAtWrite(plan.crash_write, plan.options);
+  if (plan.at_flush) rig.crash->CrashAtFlush(plan.crash_flush, plan.options);
   for (uint64_t step = 1; step <= kSteps; ++step) {
     const Op op = workload_->Next(model_);
     history_.Add(step, op);
@@ -260,7 +285,7 @@ bool CrashLoop::RunUntilCrash(const CrashPlan& plan, Rig& rig) {
                   " returned " + status.ToString() + ", the model expects " +
                   CodeName(expected.code));
     }
-    if (!plan.at_write && step == plan.crash_step) break;
+    if (!plan.at_write && !plan.at_flush && step == plan.crash_step) break;
   }
   before_ = model_;
   rig.crash->Crash(plan.options);  // after the last acknowledged step
@@ -348,9 +373,18 @@ bool CrashLoop::KeepWorking(Rig& rig, const ModelFs& state) {
 void CrashLoop::RunIteration(uint64_t iteration) {
   plan_ = MakePlan(iteration, EnvUint("MDFS_FIRST_SEED", 1));
   history_ = History();
-  plan_.writes_total = WritesTotal(plan_.workload_seed);
+  const Totals totals = WorkloadTotals(plan_.workload_seed);
+  plan_.writes_total = totals.writes;
+  plan_.flushes_total = totals.flushes;
   if (plan_.writes_total == 0) return;
   plan_.crash_write = 1 + plan_.crash_write % plan_.writes_total;
+  if (plan_.flushes_total == 0) {
+    // A device whose flushes never arrive (the self-test's liar): crash at a write.
+    plan_.at_write = plan_.at_write || plan_.at_flush;
+    plan_.at_flush = false;
+  } else {
+    plan_.crash_flush = 1 + plan_.crash_flush % plan_.flushes_total;
+  }
   history_ = History();
   workload_.emplace(plan_.workload_seed, ProfileFor(plan_.workload_seed));
   model_ = ModelFs();
@@ -381,7 +415,9 @@ TEST(CrashTest, RecoveredStateIsCleanAndKeepsEveryAcknowledgedStep) {
             << ", of which returned OK " << stats.acknowledged_in_flight << "); recovered as after "
             << stats.matched_after << ", as before " << stats.matched_before
             << ", between a write and its commit marker " << stats.matched_middle
-            << ", with torn write bytes " << stats.needed_byte_tolerance << "\n";
+            << ", with torn write bytes " << stats.needed_byte_tolerance
+            << "; journal at the crash: torn " << stats.journal_torn << ", needing replay "
+            << stats.journal_needs_replay << "\n";
 }
 
 }  // namespace

@@ -98,6 +98,19 @@ TEST_F(EngineTest, LargeFileGetsAlignedChunks) {
   }
 }
 
+TEST_F(EngineTest, SmallWriteFarPastEofDoesNotTakeAChunk) {
+  auto file = fs_->Create(kRootInode, "sparse", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 3 << 20, Bytes("ten bytes!")).ok());
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->allocated_blocks, 1u);
+  // Growing it contiguously from there does take aligned chunks.
+  ASSERT_TRUE(fs_->Write(file->ino, 4 << 20, Bytes(std::string(2 << 20, 'c'))).ok());
+  bool aligned_chunk = false;
+  for (const ExtentInfo& e : *fs_->GetExtents(file->ino)) {
+    aligned_chunk |= e.length == (2u << 20) && e.device_offset % (2 << 20) == 0;
+  }
+  EXPECT_TRUE(aligned_chunk);
+}
+
 TEST_F(EngineTest, SmallFileUsesFourKibBlocks) {
   auto file = fs_->Create(kRootInode, "small", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(5000, 'q'))).ok());

@@ -26,7 +26,11 @@ Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx,
                                                                 uint64_t new_size) {
   // Large files get whole 2 MiB-aligned chunks so they can be mapped with
   // 2 MiB pages; small files get 4 KiB blocks (doc/format.md, "allocation").
+  // A chunk is taken only where the file grows into it contiguously (it
+  // starts inside the current size) or the request fills a quarter of it:
+  // a few bytes written far past EOF get 4 KiB blocks, not 2 MiB.
   bool large = new_size >= kBlocksPerChunk * kB;
+  uint64_t size_blocks = BlocksCeil(inode.record.size);
   std::vector<MappedExtent> added;
   for (const MapPiece& hole : inode.map.Pieces(begin, end)) {
     if (hole.mapped) continue;
@@ -36,7 +40,9 @@ Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx,
       uint64_t hint = ContinuationHint(inode.map, cursor);
       uint64_t chunk_begin = cursor - cursor % kBlocksPerChunk;
       uint64_t chunk_end = chunk_begin + kBlocksPerChunk;
-      if (large && chunk_end <= kMaxFileBlocks &&
+      bool worth_a_chunk = chunk_begin <= size_blocks ||
+                           std::min(hole_end, chunk_end) - cursor >= kBlocksPerChunk / 4;
+      if (large && worth_a_chunk && chunk_end <= kMaxFileBlocks &&
           inode.map.Overlapping(chunk_begin, chunk_end).empty()) {
         BlockRun run = allocator_.AllocateAlignedChunk(hint);
         if (run.count != 0) {

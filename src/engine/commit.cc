@@ -171,6 +171,7 @@ Status FileSystemImpl::Commit(Transaction& tx) {
 }
 
 void FileSystemImpl::Abort(Transaction& tx) {
+  tx.UndoDirectoryEdits();  // before the inodes: the edits hold their directories
   for (auto& [ino, saved] : tx.mutable_saved()) inodes_[ino] = std::move(saved);
   for (const BlockRun& run : tx.allocated()) allocator_.MarkFree(run.start, run.count);
 }

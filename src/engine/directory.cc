@@ -56,6 +56,17 @@ size_t Directory::AddBlock(uint64_t device_block) {
   return blocks_.size() - 1;
 }
 
+void Directory::Restore(size_t block_index, format::DirectoryRecord record) {
+  blocks_[block_index].used_bytes += record.encoded_size();
+  index_[record.name] = block_index;
+  blocks_[block_index].entries.push_back(std::move(record));
+}
+
+void Directory::RemoveLastBlock() {
+  assert(!blocks_.empty() && blocks_.back().entries.empty());
+  blocks_.pop_back();
+}
+
 void Directory::LoadBlock(uint64_t device_block, const format::DirectoryBlock& block) {
   size_t index = AddBlock(device_block);
   for (const format::DirectoryRecord& r : block.entries) {

@@ -44,6 +44,10 @@ class Directory {
   size_t Retarget(std::string_view name, uint64_t ino, uint8_t type);
   // Appends an empty block at `device_block` (file block = index).
   size_t AddBlock(uint64_t device_block);
+  // Undo helpers for an aborted transaction: put an entry back into the
+  // block it was removed from; drop the (empty) last block.
+  void Restore(size_t block_index, format::DirectoryRecord record);
+  void RemoveLastBlock();
   // Loads a decoded block (in file-block order).
   void LoadBlock(uint64_t device_block, const format::DirectoryBlock& block);
 

@@ -339,6 +339,14 @@ TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
   EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 100u);
   EXPECT_EQ(fs_->Unlink(kRootInode, "f").code(), Code::kWouldBlock);
   EXPECT_TRUE(fs_->Lookup(kRootInode, "f").ok()) << "a refused unlink must leave the entry";
+  listener.refuse = false;
+  auto other = fs_->Create(kRootInode, "other", 0644);
+  listener.refuse = true;
+  // Rename over "f" would free it: refused, and both entries are as before.
+  EXPECT_EQ(fs_->Rename(kRootInode, "other", kRootInode, "f").code(), Code::kWouldBlock);
+  EXPECT_EQ(fs_->Lookup(kRootInode, "f")->ino, file->ino);
+  EXPECT_EQ(fs_->Lookup(kRootInode, "other")->ino, other->ino);
+  EXPECT_EQ(fs_->ReadDirectory(kRootInode)->size(), 2u);
   fs_->SetBlockMapListener(nullptr);
 }
 

@@ -20,7 +20,9 @@ struct Inode {
   format::InodeRecord record;        // extent fields are derived at encode time
   ExtentMap map;
   std::vector<uint64_t> extent_blocks;  // the on-device chain holding `map`, when > 6 extents
-  std::shared_ptr<Directory> directory;  // directories only (copy-on-write across transactions)
+  // Directories only. Shared by an inode and its saved copy in a transaction;
+  // aborted edits are undone through the transaction's directory edit log.
+  std::shared_ptr<Directory> directory;
 
   bool in_use() const { return record.mode != 0; }
   bool is_directory() const { return S_ISDIR(record.mode); }

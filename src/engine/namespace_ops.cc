@@ -120,31 +120,27 @@ Result<Inode*> FileSystemImpl::NewInode(Transaction& tx, uint32_t mode, uint32_t
 
 Status FileSystemImpl::AddEntry(Transaction& tx, uint64_t dir_ino, std::string_view name,
                                 uint64_t ino, uint8_t type) {
-  Directory& directory = tx.ModifyDirectory(dir_ino);
-  std::optional<size_t> block_index = directory.Add(name, ino, type);
-  if (!block_index) {
+  if (!tx.AddDirectoryEntry(dir_ino, name, ino, type)) {
     // Every block is full: the directory grows by one block.
     Inode& dir = inodes_[dir_ino];
     uint64_t hint = dir.map.empty() ? 0 : std::prev(dir.map.extents().end())->second.device_block + 1;
     BlockRun run = allocator_.AllocateRun(1, hint);
     if (run.count == 0) return NoSpace("no free block to grow directory " + std::to_string(dir_ino));
     tx.RecordAllocation(run);
-    uint64_t file_block = directory.blocks().size();
-    directory.AddBlock(run.start);
+    uint64_t file_block = dir.directory->blocks().size();
+    tx.AddDirectoryBlock(dir_ino, run.start);
     dir.map.Insert(MappedExtent{file_block, run.start, 1, false});
     dir.record.size = (file_block + 1) * kBlockSize;
     tx.MarkExtentsChanged(dir_ino);
-    block_index = directory.Add(name, ino, type);
+    tx.AddDirectoryEntry(dir_ino, name, ino, type);
   }
-  tx.MarkDirectoryBlockDirty(dir_ino, *block_index);
   Inode& dir = inodes_[dir_ino];
   dir.record.mtime_ns = dir.record.ctime_ns = NowNs();
   return Status::Ok();
 }
 
 void FileSystemImpl::RemoveEntry(Transaction& tx, uint64_t dir_ino, std::string_view name) {
-  Directory& directory = tx.ModifyDirectory(dir_ino);
-  tx.MarkDirectoryBlockDirty(dir_ino, directory.Remove(name));
+  tx.RemoveDirectoryEntry(dir_ino, name);
   Inode& dir = inodes_[dir_ino];
   dir.record.mtime_ns = dir.record.ctime_ns = NowNs();
 }

@@ -66,10 +66,8 @@ Status FileSystemImpl::Rename(InodeNumber parent, std::string_view name, InodeNu
   if (exchange) {
     uint8_t source_type = inodes_[source->ino].type_code();
     uint8_t target_type = inodes_[target->ino].type_code();
-    Directory& from = tx.ModifyDirectory(parent);
-    tx.MarkDirectoryBlockDirty(parent, from.Retarget(name, target->ino, target_type));
-    Directory& to = tx.ModifyDirectory(new_parent);
-    tx.MarkDirectoryBlockDirty(new_parent, to.Retarget(new_name, source->ino, source_type));
+    tx.RetargetDirectoryEntry(parent, name, target->ino, target_type);
+    tx.RetargetDirectoryEntry(new_parent, new_name, source->ino, source_type);
     inodes_[parent].record.mtime_ns = inodes_[parent].record.ctime_ns = now;
     inodes_[new_parent].record.mtime_ns = inodes_[new_parent].record.ctime_ns = now;
     reparent(source->ino, parent, new_parent);

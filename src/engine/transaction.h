@@ -21,6 +21,9 @@
 #include <cstdint>
 #include <cstddef>
 #include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <set>
 #include <utility>
@@ -37,10 +40,16 @@ class Transaction {
 
   // The inode, saved for rollback on first use and marked for encoding.
   Inode& Modify(uint64_t ino);
-  // The inode's directory, copied on first change in this transaction
-  // (the saved inode keeps the old copy). REQUIRES: Modify(ino) was called.
-  Directory& ModifyDirectory(uint64_t ino);
-  void MarkDirectoryBlockDirty(uint64_t ino, size_t block_index);
+  // Directory edits: each marks its block dirty and is logged so Abort can
+  // undo it, in reverse order, without ever copying a directory.
+  // AddDirectoryEntry returns nullopt when every block is full.
+  std::optional<size_t> AddDirectoryEntry(uint64_t dir_ino, std::string_view name, uint64_t ino,
+                                          uint8_t type);
+  void RemoveDirectoryEntry(uint64_t dir_ino, std::string_view name);
+  void RetargetDirectoryEntry(uint64_t dir_ino, std::string_view name, uint64_t ino, uint8_t type);
+  void AddDirectoryBlock(uint64_t dir_ino, uint64_t device_block);
+  // Reverts every logged directory edit (Abort calls it first).
+  void UndoDirectoryEdits();
   // The extent map changed: re-encode its chain at commit.
   void MarkExtentsChanged(uint64_t ino) { extents_changed_.insert(ino); }
 
@@ -74,9 +83,18 @@ class Transaction {
   const std::vector<DataWrite>& data_writes() const { return data_writes_; }
 
  private:
+  struct DirectoryEdit {
+    enum Kind { kAdded, kRemoved, kRetargeted, kBlockAdded } kind;
+    std::shared_ptr<Directory> directory;  // kept alive even if the inode is freed
+    size_t block_index;
+    format::DirectoryRecord record;  // kRemoved / kRetargeted: the entry as it was
+  };
+  Directory& DirectoryOf(uint64_t dir_ino);
+  void MarkDirectoryBlockDirty(uint64_t ino, size_t block_index);
+
   std::vector<Inode>* inodes_;
   std::map<uint64_t, Inode> saved_;  // ino -> the inode as it was before this transaction
-  std::set<uint64_t> copied_directories_;
+  std::vector<DirectoryEdit> directory_edits_;
   std::set<std::pair<uint64_t, size_t>> dirty_directory_blocks_;
   std::set<uint64_t> extents_changed_;
   std::vector<BlockRun> allocated_;

@@ -5,11 +5,6 @@
 
 namespace mdfs {
 
-namespace {
-constexpr uint64_t kB = kBlockSize;
-uint64_t BlocksCeil(uint64_t bytes) { return (bytes + kB - 1) / kB; }
-}  // namespace
-
 Status FileSystemImpl::ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out) {
   uint64_t end = offset + out.size();
   for (const MapPiece& piece : inode.map.Pieces(offset / kB, BlocksCeil(end))) {

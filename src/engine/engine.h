@@ -33,6 +33,12 @@
 
 namespace mdfs {
 
+inline constexpr uint64_t kB = kBlockSize;
+// Blocks needed to hold `bytes`.
+inline uint64_t BlocksCeil(uint64_t bytes) { return (bytes + kB - 1) / kB; }
+// A name as error messages show it: "name".
+inline std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
 // A name for a directory entry: 1..255 bytes, no '/' and no NUL.
 // ("." and ".." pass; each operation decides what they mean.)
 Status ValidateName(std::string_view name);

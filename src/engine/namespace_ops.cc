@@ -13,7 +13,6 @@ namespace {
 
 bool IsDotOrDotDot(std::string_view name) { return name == "." || name == ".."; }
 
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
 }  // namespace
 

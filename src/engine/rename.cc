@@ -3,10 +3,6 @@
 
 namespace mdfs {
 
-namespace {
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
-}  // namespace
-
 Status FileSystemImpl::Rename(InodeNumber parent, std::string_view name, InodeNumber new_parent,
                               std::string_view new_name, uint32_t flags) {
   std::unique_lock lock(mu_);

@@ -6,9 +6,7 @@
 namespace mdfs {
 
 namespace {
-constexpr uint64_t kB = kBlockSize;
 constexpr uint64_t kMaxFileBlocks = kMaxFileSize / kBlockSize;
-uint64_t BlocksCeil(uint64_t bytes) { return (bytes + kB - 1) / kB; }
 
 // The device block after the extent that ends at or before `file_block`:
 // where the file would continue contiguously.

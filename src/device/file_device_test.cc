@@ -196,28 +196,21 @@ namespace mdfs {
 namespace {
 
 TEST(ImageLock, SecondWriterIsRefusedReadersShare) {
-  char path[] = "/tmp/mdfs-lock-XXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
-  close(fd);
+  device_test::TempFile file(1 << 20);
+  const std::string& path = file.path();
+  FileDeviceOptions read_only;
+  read_only.read_only = true;
   {
     auto writer = OpenFileDevice(path);
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-    auto second = OpenFileDevice(path);
-    EXPECT_EQ(second.status().code(), Code::kWouldBlock);
-    FileDeviceOptions read_only;
-    read_only.read_only = true;
+    EXPECT_EQ(OpenFileDevice(path).status().code(), Code::kWouldBlock);
     EXPECT_EQ(OpenMappedDevice(path, read_only).status().code(), Code::kWouldBlock);
   }
-  FileDeviceOptions read_only;
-  read_only.read_only = true;
   auto reader1 = OpenFileDevice(path, read_only);
   auto reader2 = OpenFileDevice(path, read_only);
   EXPECT_TRUE(reader1.ok());
   EXPECT_TRUE(reader2.ok());
   EXPECT_EQ(OpenFileDevice(path).status().code(), Code::kWouldBlock);
-  unlink(path);
 }
 
 }  // namespace

@@ -16,8 +16,7 @@ Result<Attributes> FileSystemImpl::SetAttributes(InodeNumber ino,
                                                  const SetAttributesRequest& request) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
-  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
-  (void)inode;
+  MDFS_RETURN_IF_ERROR(GetInode(ino).status());
   constexpr uint32_t kKnown = kSetMode | kSetUid | kSetGid | kSetSize | kSetAtime | kSetMtime;
   if (request.mask & ~kKnown) return InvalidArgument("unknown attribute mask bits");
   Transaction tx(&inodes_);

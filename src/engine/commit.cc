@@ -130,11 +130,14 @@ Status FileSystemImpl::Commit(Transaction& tx) {
   }
   uint64_t sequence = next_sequence_;
   std::map<uint64_t, format::Block> images;
+  std::set<uint64_t> table_blocks;  // 15 inodes share one: encode each block once
   for (const auto& [ino, saved] : tx.saved()) {
     const Inode& inode = inodes_[ino];
-    uint64_t table_index = format::InodeTableBlockIndex(ino);
-    EncodeInodeBlock(table_index, sequence, images[superblock_.inode_table_start + table_index]);
+    table_blocks.insert(format::InodeTableBlockIndex(ino));
     if (inode.in_use() && tx.extents_changed().count(ino)) EncodeExtentChain(inode, sequence, images);
+  }
+  for (uint64_t table_index : table_blocks) {
+    EncodeInodeBlock(table_index, sequence, images[superblock_.inode_table_start + table_index]);
   }
   for (const auto& [ino, block_index] : tx.dirty_directory_blocks()) {
     const Inode& inode = inodes_[ino];

@@ -125,8 +125,7 @@ FileSystemImpl::~FileSystemImpl() {
 Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckReadable());
-  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
-  (void)inode;
+  MDFS_RETURN_IF_ERROR(GetInode(ino).status());
   if (inode_time_dirty_[ino] && !read_only_ && !data_only) {
     // The times changed by overwrites: one transaction (whose commit also
     // flushes the data written before it). fdatasync (data_only) skips

@@ -153,8 +153,7 @@ Status FileSystemImpl::TruncateLocked(Transaction& tx, Inode& inode, uint64_t si
 Status FileSystemImpl::Truncate(InodeNumber ino, uint64_t size) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
-  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
-  (void)inode;
+  MDFS_RETURN_IF_ERROR(GetInode(ino).status());
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);
   return Finish(tx, TruncateLocked(tx, target, size));

@@ -67,6 +67,16 @@ class Device {
   // cache-line flush + fence (kCpuCache), msync (kMsync), nothing (kVolatile).
   // Devices without a mapping implement it as Flush().
   virtual Status Persist(uint64_t offset, uint64_t length) { return Flush(); }
+
+  // The MAP_DIRECT path: maps device bytes [offset, offset+length) at
+  // `address` (MAP_FIXED | MAP_SHARED, with MAP_SYNC where the device was
+  // opened with it), replacing whatever was mapped there. All three must be
+  // multiples of the page size. Stores through such a mapping are made
+  // durable as persistence_mode() says (a kFdatasync device: msync of the
+  // pages). kNotSupported for devices that cannot be mapped.
+  virtual Status MapAt(void* address, uint64_t offset, uint64_t length, bool writable) {
+    return Status(Code::kNotSupported, Describe() + " cannot be mapped");
+  }
 };
 
 struct FileDeviceOptions {

@@ -25,7 +25,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,6 +83,8 @@ struct ExtentInfo {
   uint32_t flags = 0;          // kExtent*
 };
 
+inline constexpr uint64_t kDefaultLeaseBreakTimeMs = 45'000;  // as Linux's lease-break-time
+
 struct FileSystemStats {
   uint32_t block_size = kBlockSize;
   uint64_t total_blocks = 0;
@@ -93,6 +97,7 @@ struct FileSystemStats {
   PersistenceMode persistence_mode = PersistenceMode::kVolatile;
   bool read_only = false;
   uint64_t journal_sequence = 0;  // sequence number of the last committed transaction
+  uint64_t lease_break_time_ms = kDefaultLeaseBreakTimeMs;  // in force (0: never revoke)
 };
 
 // Which fields of SetAttributesRequest to apply.
@@ -132,35 +137,87 @@ enum class BlockMapChangeKind {
   kCollapseRange,
   kInsertRange,
   kFreeInode,        // unlink / rmdir / rename-over dropped the last link
+  kSeal,             // Seal(): the block map becomes immutable
+  kUnseal,           // Unseal(): not a change of blocks; lets the listener refuse
+  kDirectAccess,     // PrepareDirectAccess() allocates or zeroes blocks
 };
 
+// "write-allocate", "truncate", ... (for listings and messages).
+const char* BlockMapChangeKindName(BlockMapChangeKind kind);
+
+inline constexpr uint64_t kToEndOfFile = UINT64_MAX;
 struct BlockMapChange {
   InodeNumber ino = 0;
   BlockMapChangeKind kind = BlockMapChangeKind::kWriteAllocate;
   uint64_t offset = 0;  // bytes; the file range whose mapping changes
-  uint64_t length = 0;  // bytes; UINT64_MAX - offset means "to the end of the file"
+  uint64_t length = 0;  // bytes; kToEndOfFile - offset means "to the end of the file"
+  uint64_t end() const { return length > kToEndOfFile - offset ? kToEndOfFile : offset + length; }
 };
 
-// The one hook every block-map change passes through, before anything is
-// changed. The layout-lease layer installs itself here to recall
-// overlapping layouts and wait for pins; a non-OK Status (kWouldBlock,
-// kTextFileBusy) aborts the operation with no change made.
+// What BlockMapListener::BeginBlockMapChange decided.
+struct BreakTicket {
+  uint64_t id = 0;         // the operation's registration; 0: none was made
+  bool must_wait = false;  // conflicts exist: abandon, WaitForBreak, start over
+};
+
+// The one hook every block-map change goes through, before anything is
+// changed. The layout-lease layer (include/mdfs/lease.h) implements it to
+// recall overlapping layouts and wait for pins. The protocol, for one
+// engine operation (e.g. one Truncate call):
+//
+//   1. Engine lock held: BeginBlockMapChange(change, id) for each range the
+//      operation is about to change (id 0 the first time, then the id the
+//      previous call returned: one registration per operation). The
+//      listener either lets it proceed — and then holds back new layouts
+//      and pins on the range until EndBlockMapChange — or answers
+//      must_wait, having marked the conflicting layouts as recalling.
+//      A non-OK Status (kTextFileBusy, ...) fails the operation.
+//   2. On must_wait the engine abandons the operation (nothing was
+//      changed), releases its lock and calls WaitForBreak(id) — where the
+//      holders' recall callbacks run and the wait (or the would-block
+//      answer, or the revocation at lease_break_time) happens — and, when
+//      it returns OK, starts the operation over from the beginning: sizes
+//      and block maps may have changed meanwhile.
+//   3. When the operation is over (committed, failed or abandoned for
+//      good), engine lock released: EndBlockMapChange(id).
+//
+// Begin and End run with the engine's exclusive lock held or just after;
+// none of the three may call back into the FileSystem except as documented
+// for WaitForBreak (which runs without engine locks).
 class BlockMapListener {
  public:
   virtual ~BlockMapListener() = default;
-  virtual Status BeforeBlockMapChange(const BlockMapChange& change) = 0;
+  virtual Result<BreakTicket> BeginBlockMapChange(const BlockMapChange& change, uint64_t id) = 0;
+  virtual Status WaitForBreak(uint64_t id) = 0;
+  virtual void EndBlockMapChange(uint64_t id) = 0;
 };
+
+// PrepareDirectAccess flags.
+inline constexpr uint32_t kDirectAllocate = 1u << 0;  // map holes (and grow the size to the range's end)
+inline constexpr uint32_t kDirectKnownFlags = kDirectAllocate;
+
+// Called by PrepareDirectAccess with the engine lock held, so no block-map
+// change can run: the file's attributes and the extents of the range
+// (every block written: no holes, no unwritten extents). It grants the
+// layout (LeaseManager does). Its Status is returned by PrepareDirectAccess.
+using DirectAccessGrant =
+    std::function<Status(const Attributes& attributes, const std::vector<ExtentInfo>& extents)>;
 
 struct FormatOptions {
   uint64_t bytes_per_inode = 16 * 1024;  // one inode per this many device bytes
   uint64_t journal_blocks = 0;           // 0: chosen from the device size
   std::array<uint8_t, 16> uuid{};        // all zero: a random UUID
   Clock* clock = nullptr;                // nullptr: SystemClock()
+  // How long a recall may take before the holders are revoked; stored in
+  // the superblock. 0 means "never revoke: wait forever".
+  uint64_t lease_break_time_ms = kDefaultLeaseBreakTimeMs;
 };
 
 struct OpenOptions {
   bool read_only = false;
   Clock* clock = nullptr;  // nullptr: SystemClock()
+  // Overrides the superblock's lease_break_time for this session (ms; 0: never revoke).
+  std::optional<uint64_t> lease_break_time_ms;
 };
 
 class FileSystem {
@@ -216,8 +273,30 @@ class FileSystem {
                                                      uint64_t length = UINT64_MAX) = 0;
   virtual Result<FileSystemStats> StatFs() = 0;
 
+  // Sealing (the swapfile rule). Seal checks that [0, size) has no hole and
+  // no unwritten extent (kInvalidArgument naming the first one), frees
+  // blocks past the end of the file, recalls every layout of the file and
+  // sets the persistent kInodeFlagSealed. Afterwards every block-map change
+  // of the file fails with kTextFileBusy. Sealing a sealed file is a no-op.
+  virtual Status Seal(InodeNumber ino) = 0;
+  // Clears the flag. The listener may refuse (kTextFileBusy) while
+  // lease-free mappings taken on the sealed file exist.
+  virtual Status Unseal(InodeNumber ino) = 0;
+
+  // Direct access (MAP_DIRECT, layouts): makes every block of the regular
+  // file's range [offset, offset+length) allocated and written — holes are
+  // mapped when `flags` has kDirectAllocate (else kHole), new and unwritten
+  // blocks are zeroed — durable in metadata before it returns, then calls
+  // `grant` with the extents while no block-map change can run. The range
+  // may pass the end of the file only with kDirectAllocate, which grows the
+  // size to its end. Unknown flags: kNotSupported. A sealed file is only
+  // checked (no holes), never changed.
+  virtual Status PrepareDirectAccess(InodeNumber ino, uint64_t offset, uint64_t length,
+                                     uint32_t flags, const DirectAccessGrant& grant) = 0;
+
   // Installs the hook every block-map change goes through (nullptr removes it).
-  // The listener must outlive its installation.
+  // The listener must outlive its installation and every operation started
+  // while it was installed.
   virtual void SetBlockMapListener(BlockMapListener* listener) = 0;
 
   virtual Device* device() = 0;

@@ -43,6 +43,7 @@ enum class Code : int {
   kLoop = 20,             // ELOOP
   kNoDevice = 21,         // ENODEV: operation not valid for this file type
   kShutdown = 22,         // EIO: the file system shut down after an I/O error; reopen it
+  kHole = 23,             // ENXIO: the range has a hole (or lies past the end of the file)
 };
 
 class Status {
@@ -89,6 +90,7 @@ inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied,
 inline Status TooManyLinks(std::string m) { return {Code::kTooManyLinks, std::move(m)}; }
 inline Status NoDevice(std::string m) { return {Code::kNoDevice, std::move(m)}; }
 inline Status Shutdown(std::string m) { return {Code::kShutdown, std::move(m)}; }
+inline Status Hole(std::string m) { return {Code::kHole, std::move(m)}; }
 
 const char* CodeName(Code code);
 

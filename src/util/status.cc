@@ -29,6 +29,7 @@ const char* CodeName(Code code) {
     case Code::kLoop: return "too many levels of symbolic links";
     case Code::kNoDevice: return "no such device";
     case Code::kShutdown: return "file system shut down";
+    case Code::kHole: return "hole";
   }
   return "unknown error";
 }
@@ -65,6 +66,7 @@ int Status::ToErrno() const {
     case Code::kLoop: return ELOOP;
     case Code::kNoDevice: return ENODEV;
     case Code::kShutdown: return EIO;
+    case Code::kHole: return ENXIO;
   }
   return EIO;
 }

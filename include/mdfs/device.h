@@ -122,6 +122,8 @@ class FaultDevice : public Device {
   Status Flush() override;
   PersistenceMode persistence_mode() const override;
   std::string Describe() const override;
+  // Delegates to the wrapped device; not counted as an operation, never failed.
+  Status MapAt(void* address, uint64_t offset, uint64_t length, bool writable) override;
 
  private:
   struct State;
@@ -169,6 +171,12 @@ class CrashDevice : public Device {
   Status Flush() override;
   PersistenceMode persistence_mode() const override;
   std::string Describe() const override;
+  // Maps the wrapped device. Refused (kInvalidArgument) while unflushed
+  // writes overlap the range — the mapping would not see them — and
+  // (kIoError) after a crash. Stores through the mapping go straight to the
+  // wrapped device: a later Crash() neither drops nor tears them, and
+  // Writes held after the MapAt are not seen through it until Flush.
+  Status MapAt(void* address, uint64_t offset, uint64_t length, bool writable) override;
 
  private:
   struct State;

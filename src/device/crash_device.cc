@@ -53,6 +53,17 @@ void ApplyTorn(Device& base, const HeldWrite& write, std::mt19937_64& random) {
   }
 }
 
+// The first held write that overlaps [offset, offset + length), or nullptr.
+const HeldWrite* FirstOverlap(const std::vector<HeldWrite>& held, uint64_t offset,
+                              uint64_t length) {
+  for (const HeldWrite& write : held) {
+    if (write.offset < offset + length && offset < write.offset + write.bytes.size()) {
+      return &write;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 // Every operation runs under `mutex`, base calls included.
@@ -188,6 +199,25 @@ Status CrashDevice::Flush() {
   }
   held.clear();
   return state_->base->Flush();
+}
+
+// A mapping of the base shows the base's bytes, not the held writes, so a
+// range with held writes cannot be mapped honestly: refuse it.
+Status CrashDevice::MapAt(void* address, uint64_t offset, uint64_t length, bool writable) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->crashed) {
+    return IoError("map device offset " + std::to_string(offset) + " length " +
+                   std::to_string(length) + ": device crashed (simulated power loss)");
+  }
+  const uint64_t end = length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
+  if (const HeldWrite* write = FirstOverlap(state_->held, offset, end - offset)) {
+    return InvalidArgument("map device offset " + std::to_string(offset) + " length " +
+                           std::to_string(length) + ": an unflushed write (offset " +
+                           std::to_string(write->offset) + " length " +
+                           std::to_string(write->bytes.size()) +
+                           ") overlaps it and a mapping would not see it; Flush first");
+  }
+  return state_->base->MapAt(address, offset, length, writable);
 }
 
 PersistenceMode CrashDevice::persistence_mode() const { return state_->base->persistence_mode(); }

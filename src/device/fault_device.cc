@@ -96,6 +96,11 @@ Status FaultDevice::Flush() {
   return state_->base->Flush();
 }
 
+Status FaultDevice::MapAt(void* address, uint64_t offset, uint64_t length, bool writable) {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->base->MapAt(address, offset, length, writable);
+}
+
 PersistenceMode FaultDevice::persistence_mode() const { return state_->base->persistence_mode(); }
 
 std::string FaultDevice::Describe() const { return "fault(" + state_->base->Describe() + ")"; }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "device/map_file_at.h"
 #include "device/posix_file.h"
 #include "mdfs/device.h"
 
@@ -76,6 +77,14 @@ class FileDevice final : public Device {
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) return ErrnoStatus("fdatasync", path_, errno);
     return Status::Ok();
+  }
+
+  // mmap of the same descriptor: stores reach the page cache, durable
+  // after msync of the pages (or Flush(), which fdatasyncs the whole file).
+  Status MapAt(void* address, uint64_t offset, uint64_t length, bool writable) override {
+    const device_internal::MappableFile file{
+        .fd = fd_.get(), .name = path_, .size_bytes = size_bytes_, .read_only = read_only_};
+    return device_internal::MapFileAt(file, {address, offset, length, writable});
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "device/cache_flush.h"
+#include "device/map_file_at.h"
 #include "device/posix_file.h"
 
 // Older C library headers lack the MAP_SYNC flags; the values are the kernel ABI.
@@ -82,6 +83,16 @@ Status MappedDevice::Msync(uint64_t offset, uint64_t length) const {
   return Status::Ok();
 }
 
+Status MappedDevice::MapAt(void* address, uint64_t offset, uint64_t length, bool writable) {
+  const MappableFile file{.fd = fd_.get(),
+                          .name = name_,
+                          .size_bytes = mapping_.size_bytes,
+                          .read_only = mapping_.read_only,
+                          .map_sync = mapping_.map_sync,
+                          .device_dax = mapping_.device_dax};
+  return MapFileAt(file, {address, offset, length, writable});
+}
+
 namespace {
 
 // Maps the whole file, MAP_SYNC first. Sets base and whether MAP_SYNC held.
@@ -134,9 +145,12 @@ Result<std::unique_ptr<Device>> OpenMappedDevice(const std::string& path,
   mapping.mode = ModeFor(file, map_sync);
   mapping.read_only = options.read_only;
   mapping.msync_in_flush = map_sync && file.kind != FileKind::kCharacter;
+  mapping.map_sync = map_sync;
+  mapping.device_dax = file.kind == FileKind::kCharacter;
   std::string description = DescribeMapping(path, file, map_sync, mapping);
-  // The mapping keeps the file referenced; the descriptor closes here.
-  return std::unique_ptr<Device>(new MappedDevice(path, std::move(description), mapping));
+  // The descriptor stays open for MapAt (and keeps the image lock).
+  return std::unique_ptr<Device>(
+      new MappedDevice(path, std::move(description), mapping, std::move(file.fd)));
 }
 
 }  // namespace mdfs

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "device/posix_file.h"
 #include "mdfs/device.h"
 
 namespace mdfs::device_internal {
@@ -20,6 +21,10 @@ struct Mapping {
   // kCpuCache only: msync after the fence in Flush (fs-dax with MAP_SYNC).
   // device-dax has no fsync, so msync would fail with EINVAL there.
   bool msync_in_flush = false;
+  // The whole-device mapping was made with MAP_SHARED_VALIDATE|MAP_SYNC;
+  // MapAt then uses the same flags, so its mappings are as durable.
+  bool map_sync = false;
+  bool device_dax = false;  // a device-dax character device (alignment rules)
 };
 
 // Durability per mode:
@@ -27,11 +32,17 @@ struct Mapping {
 //              when msync_in_flush); Persist writes back the range + fence.
 //   kMsync     Flush msyncs the whole mapping; Persist msyncs the pages of the range.
 //   kVolatile  Flush and Persist do nothing and succeed.
+// MapAt maps the descriptor `fd` (kNotSupported when it is -1: a device
+// built over memory that has no file behind it).
 // Thread-safety: Read/Write/Flush/Persist may run concurrently (no state).
 class MappedDevice final : public Device {
  public:
-  MappedDevice(std::string name, std::string description, const Mapping& mapping)
-      : name_(std::move(name)), description_(std::move(description)), mapping_(mapping) {}
+  MappedDevice(std::string name, std::string description, const Mapping& mapping,
+               UniqueFd fd = UniqueFd())
+      : name_(std::move(name)),
+        description_(std::move(description)),
+        mapping_(mapping),
+        fd_(std::move(fd)) {}
   ~MappedDevice() override;
 
   uint64_t size_bytes() const override { return mapping_.size_bytes; }
@@ -43,6 +54,7 @@ class MappedDevice final : public Device {
   Status Write(uint64_t offset, std::span<const std::byte> data) override;
   Status Flush() override;
   Status Persist(uint64_t offset, uint64_t length) override;
+  Status MapAt(void* address, uint64_t offset, uint64_t length, bool writable) override;
 
  private:
   Status Msync(uint64_t offset, uint64_t length) const;
@@ -50,6 +62,7 @@ class MappedDevice final : public Device {
   const std::string name_;  // the path (or "memory") that error messages name
   const std::string description_;
   const Mapping mapping_;
+  const UniqueFd fd_;  // for MapAt; -1 when there is no file behind the mapping
 };
 
 }  // namespace mdfs::device_internal

@@ -36,8 +36,9 @@ Result<std::unique_ptr<Device>> CreateMemoryDevice(uint64_t size_bytes) {
   mapping.base = static_cast<std::byte*>(base);
   mapping.size_bytes = size_bytes;
   mapping.mode = PersistenceMode::kVolatile;
-  return std::unique_ptr<Device>(
-      new device_internal::MappedDevice("memory", "memory " + FormatSize(size_bytes), mapping));
+  // The memfd stays open for MapAt.
+  return std::unique_ptr<Device>(new device_internal::MappedDevice(
+      "memory", "memory " + FormatSize(size_bytes), mapping, std::move(fd)));
 }
 
 }  // namespace mdfs

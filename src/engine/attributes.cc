@@ -12,7 +12,7 @@ Result<Attributes> FileSystemImpl::GetAttributes(InodeNumber ino) {
   return ToAttributes(*inode);
 }
 
-Result<Attributes> FileSystemImpl::SetAttributes(InodeNumber ino,
+Result<Attributes> FileSystemImpl::SetAttributesAttempt(InodeNumber ino,
                                                  const SetAttributesRequest& request) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());

@@ -1,5 +1,6 @@
 // Read, write, fsync and the extent query.
 #include <algorithm>
+#include <optional>
 
 #include "engine/engine.h"
 
@@ -43,7 +44,13 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
   uint64_t first_block = offset / kB;
   uint64_t end_block = BlocksCeil(end);
   uint64_t new_size = std::max(inode.record.size, end);
-  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, first_block, end_block, new_size).status());
+  // Unwritten blocks that exist already, then holes (whose new blocks are
+  // converted too, but are covered by the hole fill).
+  MDFS_RETURN_IF_ERROR(PrepareUnwrittenConversion(inode, BlockMapChangeKind::kWriteAllocate,
+                                                  first_block, end_block));
+  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, first_block, end_block, new_size,
+                                     BlockMapChangeKind::kWriteAllocate)
+                           .status());
   for (const MapPiece& piece : inode.map.Pieces(first_block, end_block)) {
     uint64_t piece_begin = piece.file_block * kB;
     uint64_t piece_end = (piece.file_block + piece.count) * kB;
@@ -64,7 +71,19 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
   return Status::Ok();
 }
 
-Result<size_t> FileSystemImpl::Write(InodeNumber ino, uint64_t offset,
+Status FileSystemImpl::PrepareUnwrittenConversion(Inode& inode, BlockMapChangeKind kind,
+                                                  uint64_t begin, uint64_t end) {
+  std::optional<uint64_t> first, last;
+  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
+    if (!piece.mapped || !piece.unwritten) continue;
+    if (!first) first = piece.file_block;
+    last = piece.file_block + piece.count;
+  }
+  if (!first) return Status::Ok();
+  return PrepareBlockMapChange(inode, kind, *first * kB, (*last - *first) * kB);
+}
+
+Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,
                                      std::span<const std::byte> data) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
@@ -97,8 +116,12 @@ Result<size_t> FileSystemImpl::Write(InodeNumber ino, uint64_t offset,
   }
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);
-  Status status = PrepareBlockMapChange(target, BlockMapChangeKind::kWriteAllocate, offset,
-                                        data.size());
+  // Growing exposes what lies past the old EOF; WritePieces passes the gate
+  // for the holes it fills and the unwritten blocks it converts.
+  uint64_t old_size = target.record.size;
+  Status status = end > old_size ? PrepareBlockMapChange(target, BlockMapChangeKind::kWriteAllocate,
+                                                         old_size, kToEndOfFile - old_size)
+                                 : Status::Ok();
   if (status.ok() && offset > target.record.size) ZeroTailBeyondEof(tx, target);
   if (status.ok()) status = WritePieces(tx, target, offset, data);
   if (status.ok()) {
@@ -142,15 +165,12 @@ Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
   return status;
 }
 
-Result<std::vector<ExtentInfo>> FileSystemImpl::GetExtents(InodeNumber ino, uint64_t offset,
-                                                           uint64_t length) {
-  std::shared_lock lock(mu_);
-  MDFS_RETURN_IF_ERROR(CheckReadable());
-  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+std::vector<ExtentInfo> FileSystemImpl::ExtentsLocked(const Inode& inode, uint64_t offset,
+                                                      uint64_t length) const {
   uint64_t end = length > kMaxFileSize * 2 ? kMaxFileSize * 2 : offset + length;
   std::vector<ExtentInfo> result;
-  const auto& extents = inode->map.extents();
-  for (const MappedExtent& e : inode->map.Overlapping(offset / kB, BlocksCeil(end))) {
+  const auto& extents = inode.map.extents();
+  for (const MappedExtent& e : inode.map.Overlapping(offset / kB, BlocksCeil(end))) {
     ExtentInfo info;
     info.file_offset = e.file_block * kB;
     info.device_offset = e.device_block * kB;
@@ -160,6 +180,14 @@ Result<std::vector<ExtentInfo>> FileSystemImpl::GetExtents(InodeNumber ino, uint
     result.push_back(info);
   }
   return result;
+}
+
+Result<std::vector<ExtentInfo>> FileSystemImpl::GetExtents(InodeNumber ino, uint64_t offset,
+                                                           uint64_t length) {
+  std::shared_lock lock(mu_);
+  MDFS_RETURN_IF_ERROR(CheckReadable());
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  return ExtentsLocked(*inode, offset, length);
 }
 
 }  // namespace mdfs

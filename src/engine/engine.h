@@ -80,10 +80,34 @@ class FileSystemImpl : public FileSystem {
   Result<std::vector<ExtentInfo>> GetExtents(InodeNumber ino, uint64_t offset,
                                              uint64_t length) override;
   Result<FileSystemStats> StatFs() override;
+  Status Seal(InodeNumber ino) override;
+  Status Unseal(InodeNumber ino) override;
+  Status PrepareDirectAccess(InodeNumber ino, uint64_t offset, uint64_t length, uint32_t flags,
+                             const DirectAccessGrant& grant) override;
   void SetBlockMapListener(BlockMapListener* listener) override;
   Device* device() override { return device_; }
 
  private:
+  // ---- one attempt of each operation that may change a block map; the
+  // public method runs it in RunAsBreaker (break_gate.h, breakers.cc).
+  Result<size_t> WriteAttempt(InodeNumber ino, uint64_t offset, std::span<const std::byte> data);
+  Status TruncateAttempt(InodeNumber ino, uint64_t size);
+  Status FallocateAttempt(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length);
+  Result<Attributes> SetAttributesAttempt(InodeNumber ino, const SetAttributesRequest& request);
+  Status UnlinkAttempt(InodeNumber parent, std::string_view name);
+  Status RmdirAttempt(InodeNumber parent, std::string_view name);
+  Status RenameAttempt(InodeNumber parent, std::string_view name, InodeNumber new_parent,
+                       std::string_view new_name, uint32_t flags);
+  Status SealAttempt(InodeNumber ino);
+  Status UnsealAttempt(InodeNumber ino);
+  Status PrepareDirectAccessAttempt(InodeNumber ino, uint64_t offset, uint64_t length,
+                                    uint32_t flags, const DirectAccessGrant& grant);
+  // Seal's checks: no hole and no unwritten extent in [0, size).
+  Status CheckSealable(const Inode& inode) const;
+  // Direct access: maps holes (with kDirectAllocate), zeroes and converts
+  // unwritten blocks of file blocks [begin, end); grows the size to `end_byte`.
+  Status MakeWritten(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end, uint32_t flags,
+                     uint64_t end_byte);
   // ---- state checks (REQUIRE mu_ held)
   Status CheckWritable() const;
   Status CheckReadable() const;
@@ -125,8 +149,16 @@ class FileSystemImpl : public FileSystem {
   // ---- space (space_ops.cc)
   // Maps every hole of file blocks [begin, end) of `inode` as unwritten
   // (reads as zeros); `new_size` picks the policy. Returns the new extents.
+  // Passes the gate for it first (`kind`: why the caller allocates).
   Result<std::vector<MappedExtent>> AllocateRange(Transaction& tx, Inode& inode, uint64_t begin,
-                                                  uint64_t end, uint64_t new_size);
+                                                  uint64_t end, uint64_t new_size,
+                                                  BlockMapChangeKind kind);
+  // Passes the gate for the unwritten blocks of file blocks [begin, end).
+  Status PrepareUnwrittenConversion(Inode& inode, BlockMapChangeKind kind, uint64_t begin,
+                                    uint64_t end);
+  Status PrepareFallocate(Inode& inode, uint32_t mode, uint64_t offset, uint64_t length);
+  Status PrepareHoleFill(Inode& inode, BlockMapChangeKind kind, uint64_t begin, uint64_t end,
+                         bool large);
   Status FreeFileBlocks(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end);
   // Makes the bytes between the current size and the end of its block read
   // as zeros, before the size grows (a queued data write).
@@ -146,6 +178,8 @@ class FileSystemImpl : public FileSystem {
   Status WritePieces(Transaction& tx, Inode& inode, uint64_t offset,
                      std::span<const std::byte> data);
   Status ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out);
+  // The extents overlapping [offset, offset+length), whole, in file order.
+  std::vector<ExtentInfo> ExtentsLocked(const Inode& inode, uint64_t offset, uint64_t length) const;
 
   Device* device_;
   format::Superblock superblock_;

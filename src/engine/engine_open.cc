@@ -1,9 +1,11 @@
 // Format, Open (journal recovery, then loading all metadata), StatFs and
 // the small helpers every operation uses.
+#include <cassert>
 #include <algorithm>
 #include <map>
 
 #include "engine/engine.h"
+#include "engine/break_gate.h"
 
 namespace mdfs {
 
@@ -222,11 +224,22 @@ Attributes FileSystemImpl::ToAttributes(const Inode& inode) const {
 
 Status FileSystemImpl::PrepareBlockMapChange(const Inode& inode, BlockMapChangeKind kind,
                                              uint64_t offset, uint64_t length) {
-  if (inode.record.flags & kInodeFlagSealed) {
+  if ((inode.record.flags & kInodeFlagSealed) && kind != BlockMapChangeKind::kUnseal) {
     return TextFileBusy("inode " + std::to_string(inode.ino) + " has a sealed block map");
   }
-  if (listener_ == nullptr) return Status::Ok();
-  return listener_->BeforeBlockMapChange(BlockMapChange{inode.ino, kind, offset, length});
+  if (listener_ == nullptr || length == 0) return Status::Ok();
+  OperationBreak* operation = OperationBreak::Current();
+  assert(operation != nullptr && "block-map change outside RunAsBreaker");
+  if (operation == nullptr) {
+    return NotSupported("internal error: a block-map change outside RunAsBreaker");
+  }
+  // Whole blocks change (a partial-block punch remaps its block).
+  BlockMapChange change{inode.ino, kind, offset, length};
+  uint64_t end = change.end();
+  change.offset = offset - offset % kB;
+  change.length = end == kToEndOfFile ? kToEndOfFile - change.offset
+                                      : std::min(kToEndOfFile, BlocksCeil(end) * kB) - change.offset;
+  return operation->Begin(listener_, change);
 }
 
 void FileSystemImpl::SetBlockMapListener(BlockMapListener* listener) {
@@ -248,6 +261,7 @@ Result<FileSystemStats> FileSystemImpl::StatFs() {
   stats.persistence_mode = device_->persistence_mode();
   stats.read_only = read_only_;
   stats.journal_sequence = next_sequence_ - 1;
+  stats.lease_break_time_ms = options_.lease_break_time_ms.value_or(superblock_.lease_break_time_ms);
   return stats;
 }
 

@@ -1,4 +1,5 @@
 // Engine behaviour through the public API on a memory device.
+#include <algorithm>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -311,12 +312,28 @@ TEST_F(EngineTest, NoSpacePunchLeavesFileUnchanged) {
 
 class RecordingListener : public BlockMapListener {
  public:
-  Status BeforeBlockMapChange(const BlockMapChange& change) override {
+  Result<BreakTicket> BeginBlockMapChange(const BlockMapChange& change, uint64_t id) override {
     changes.push_back(change);
-    return refuse ? Status(Code::kWouldBlock, "layout held") : Status::Ok();
+    if (refuse) return Status(Code::kTextFileBusy, "refused by the test");
+    BreakTicket ticket{id == 0 ? ++next_id : id, waits_to_demand > 0};
+    if (waits_to_demand > 0) --waits_to_demand;
+    return ticket;
+  }
+  Status WaitForBreak(uint64_t id) override {
+    ++waits;
+    return Status::Ok();
+  }
+  void EndBlockMapChange(uint64_t id) override { ended.push_back(id); }
+  size_t CountKind(BlockMapChangeKind kind) const {
+    return std::count_if(changes.begin(), changes.end(),
+                         [&](const BlockMapChange& c) { return c.kind == kind; });
   }
   std::vector<BlockMapChange> changes;
+  std::vector<uint64_t> ended;
   bool refuse = false;
+  int waits_to_demand = 0;
+  int waits = 0;
+  uint64_t next_id = 0;
 };
 
 TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
@@ -324,30 +341,125 @@ TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
   fs_->SetBlockMapListener(&listener);
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'a'))).ok());
-  ASSERT_EQ(listener.changes.size(), 1u);
-  EXPECT_EQ(listener.changes[0].kind, BlockMapChangeKind::kWriteAllocate);
+  // Growing from EOF 0, and filling the hole [0, 8192).
+  ASSERT_EQ(listener.changes.size(), 2u);
+  EXPECT_EQ(listener.CountKind(BlockMapChangeKind::kWriteAllocate), 2u);
+  EXPECT_EQ(listener.ended, std::vector<uint64_t>{1}) << "one registration per operation";
   ASSERT_TRUE(fs_->Write(file->ino, 10, Bytes("b")).ok());  // overwrite: no change
-  EXPECT_EQ(listener.changes.size(), 1u);
+  EXPECT_EQ(listener.changes.size(), 2u);
   ASSERT_TRUE(fs_->Truncate(file->ino, 100).ok());
   ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocatePunchHole | kFallocateKeepSize, 0, 10).ok());
-  ASSERT_EQ(listener.changes.size(), 3u);
-  EXPECT_EQ(listener.changes[1].kind, BlockMapChangeKind::kTruncate);
-  EXPECT_EQ(listener.changes[1].offset, 100u);
-  EXPECT_EQ(listener.changes[2].kind, BlockMapChangeKind::kPunchHole);
+  ASSERT_EQ(listener.changes.size(), 4u);
+  EXPECT_EQ(listener.changes[2].kind, BlockMapChangeKind::kTruncate);
+  EXPECT_EQ(listener.changes[2].offset, 0u) << "whole blocks: the block holding byte 100";
+  EXPECT_EQ(listener.changes[3].kind, BlockMapChangeKind::kPunchHole);
+  EXPECT_EQ(listener.changes[3].length, 4096u);
   listener.refuse = true;
-  EXPECT_EQ(fs_->Truncate(file->ino, 0).code(), Code::kWouldBlock);
+  EXPECT_EQ(fs_->Truncate(file->ino, 0).code(), Code::kTextFileBusy);
   EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 100u);
-  EXPECT_EQ(fs_->Unlink(kRootInode, "f").code(), Code::kWouldBlock);
+  EXPECT_EQ(fs_->Unlink(kRootInode, "f").code(), Code::kTextFileBusy);
   EXPECT_TRUE(fs_->Lookup(kRootInode, "f").ok()) << "a refused unlink must leave the entry";
   listener.refuse = false;
   auto other = fs_->Create(kRootInode, "other", 0644);
   listener.refuse = true;
   // Rename over "f" would free it: refused, and both entries are as before.
-  EXPECT_EQ(fs_->Rename(kRootInode, "other", kRootInode, "f").code(), Code::kWouldBlock);
+  EXPECT_EQ(fs_->Rename(kRootInode, "other", kRootInode, "f").code(), Code::kTextFileBusy);
   EXPECT_EQ(fs_->Lookup(kRootInode, "f")->ino, file->ino);
   EXPECT_EQ(fs_->Lookup(kRootInode, "other")->ino, other->ino);
   EXPECT_EQ(fs_->ReadDirectory(kRootInode)->size(), 2u);
   fs_->SetBlockMapListener(nullptr);
+}
+
+TEST_F(EngineTest, AnOperationThatMustWaitRunsAgainAfterTheWait) {
+  RecordingListener listener;
+  fs_->SetBlockMapListener(&listener);
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'a'))).ok());
+  listener.changes.clear();
+  listener.waits_to_demand = 2;
+  ASSERT_TRUE(fs_->Truncate(file->ino, 4096).ok());
+  EXPECT_EQ(listener.waits, 2);
+  EXPECT_EQ(listener.changes.size(), 3u) << "asked once per attempt";
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 4096u);
+  EXPECT_EQ(listener.ended.back(), 2u) << "the same registration across attempts";
+  fs_->SetBlockMapListener(nullptr);
+}
+
+TEST_F(EngineTest, RecallRangesAreExact) {
+  RecordingListener listener;
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(3 << 20, 'a'))).ok());
+  fs_->SetBlockMapListener(&listener);
+  // A write inside the file over written blocks: nothing.
+  ASSERT_TRUE(fs_->Write(file->ino, 1 << 20, Bytes(std::string(8192, 'b'))).ok());
+  EXPECT_TRUE(listener.changes.empty());
+  // Mode 0 fallocate over allocated blocks: nothing.
+  ASSERT_TRUE(fs_->Fallocate(file->ino, 0, 0, 1 << 20).ok());
+  EXPECT_TRUE(listener.changes.empty());
+  // Growing past EOF: everything from the old EOF.
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateKeepSize, 8 << 20, 4096).ok());
+  ASSERT_FALSE(listener.changes.empty());
+  for (const BlockMapChange& c : listener.changes) EXPECT_GE(c.offset, 6u << 20);
+  listener.changes.clear();
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateCollapseRange, 1 << 20, 1 << 20).ok());
+  ASSERT_EQ(listener.changes.size(), 1u);
+  EXPECT_EQ(listener.changes[0].offset, 1u << 20);
+  EXPECT_EQ(listener.changes[0].end(), kToEndOfFile);
+  fs_->SetBlockMapListener(nullptr);
+}
+
+TEST_F(EngineTest, SealMakesTheBlockMapImmutableAcrossReopen) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(10000, 'a'))).ok());
+  ASSERT_TRUE(fs_->Seal(file->ino).ok());
+  Reopen();
+  EXPECT_TRUE(fs_->GetAttributes(file->ino)->flags & kInodeFlagSealed);
+  EXPECT_EQ(fs_->Truncate(file->ino, 0).code(), Code::kTextFileBusy);
+  EXPECT_EQ(fs_->Fallocate(file->ino, kFallocatePunchHole | kFallocateKeepSize, 0, 4096).code(),
+            Code::kTextFileBusy);
+  EXPECT_EQ(fs_->Write(file->ino, 10000, Bytes("x")).status().code(), Code::kTextFileBusy);
+  EXPECT_EQ(fs_->Unlink(kRootInode, "f").code(), Code::kTextFileBusy);
+  EXPECT_TRUE(fs_->Write(file->ino, 0, Bytes("overwrite")).ok()) << "no block-map change";
+  ASSERT_TRUE(fs_->Unseal(file->ino).ok());
+  EXPECT_TRUE(fs_->Truncate(file->ino, 0).ok());
+}
+
+TEST_F(EngineTest, SealRefusesHolesAndUnwrittenExtents) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 8192, Bytes("tail")).ok());
+  Status sealed = fs_->Seal(file->ino);
+  EXPECT_EQ(sealed.code(), Code::kInvalidArgument);
+  EXPECT_NE(sealed.message().find("hole at byte 0"), std::string::npos) << sealed.ToString();
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateKeepSize, 0, 8192).ok());
+  sealed = fs_->Seal(file->ino);
+  EXPECT_NE(sealed.message().find("unwritten"), std::string::npos) << sealed.ToString();
+}
+
+TEST_F(EngineTest, DirectAccessAllocatesZeroesAndGrants) {
+  auto file = fs_->Create(kRootInode, "f", 0644);
+  ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes("head")).ok());
+  ASSERT_TRUE(fs_->Fallocate(file->ino, kFallocateKeepSize, 4096, 4096).ok());  // unwritten
+  std::vector<ExtentInfo> granted;
+  auto grant = [&](const Attributes& a, const std::vector<ExtentInfo>& extents) {
+    granted = extents;
+    return Status::Ok();
+  };
+  EXPECT_EQ(fs_->PrepareDirectAccess(file->ino, 0, 3 * 4096, 0, grant).code(), Code::kHole);
+  EXPECT_EQ(fs_->PrepareDirectAccess(file->ino, 0, 4096, 1u << 7, grant).code(),
+            Code::kNotSupported);
+  ASSERT_TRUE(fs_->PrepareDirectAccess(file->ino, 0, 3 * 4096, kDirectAllocate, grant).ok());
+  EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 3u * 4096);
+  uint64_t mapped = 0;
+  for (const ExtentInfo& e : granted) {
+    EXPECT_EQ(e.flags & kExtentUnwritten, 0u);
+    mapped += e.length;
+  }
+  EXPECT_GE(mapped, 3u * 4096);
+  Reopen();  // durable before it returned
+  EXPECT_EQ(ReadAll(file->ino), std::string("head") + std::string(3 * 4096 - 4, '\0'));
+  auto extents = fs_->GetExtents(file->ino);
+  ASSERT_TRUE(extents.ok());
+  for (const ExtentInfo& e : *extents) EXPECT_EQ(e.flags & kExtentUnwritten, 0u);
 }
 
 TEST_F(EngineTest, ReadOnlyOpenRefusesChanges) {

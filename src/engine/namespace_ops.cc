@@ -251,7 +251,7 @@ Result<Attributes> FileSystemImpl::Link(InodeNumber ino, InodeNumber new_parent,
   return ToAttributes(inodes_[ino]);
 }
 
-Status FileSystemImpl::Unlink(InodeNumber parent, std::string_view name) {
+Status FileSystemImpl::UnlinkAttempt(InodeNumber parent, std::string_view name) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(parent));
@@ -265,7 +265,7 @@ Status FileSystemImpl::Unlink(InodeNumber parent, std::string_view name) {
   return Finish(tx, DropLink(tx, found->ino));
 }
 
-Status FileSystemImpl::Rmdir(InodeNumber parent, std::string_view name) {
+Status FileSystemImpl::RmdirAttempt(InodeNumber parent, std::string_view name) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(parent));

@@ -3,7 +3,7 @@
 
 namespace mdfs {
 
-Status FileSystemImpl::Rename(InodeNumber parent, std::string_view name, InodeNumber new_parent,
+Status FileSystemImpl::RenameAttempt(InodeNumber parent, std::string_view name, InodeNumber new_parent,
                               std::string_view new_name, uint32_t flags) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());

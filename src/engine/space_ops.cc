@@ -1,5 +1,6 @@
 // Block allocation for files, truncate, and every fallocate mode.
 #include <algorithm>
+#include <optional>
 
 #include "engine/engine.h"
 
@@ -19,15 +20,40 @@ uint64_t ContinuationHint(const ExtentMap& map, uint64_t file_block) {
 }
 }  // namespace
 
+Status FileSystemImpl::PrepareHoleFill(Inode& inode, BlockMapChangeKind kind, uint64_t begin,
+                                       uint64_t end, bool large) {
+  // The hull of the holes in [begin, end), widened to whole 2 MiB chunks
+  // where AllocateRange may take one (only chunks with nothing mapped).
+  std::optional<uint64_t> first, last;
+  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
+    if (piece.mapped) continue;
+    if (!first) first = piece.file_block;
+    last = piece.file_block + piece.count;
+  }
+  if (!first) return Status::Ok();
+  uint64_t low = *first, high = *last;
+  if (large) {
+    uint64_t chunk_low = low - low % kBlocksPerChunk;
+    if (inode.map.Overlapping(chunk_low, chunk_low + kBlocksPerChunk).empty()) low = chunk_low;
+    uint64_t chunk_high = high - high % kBlocksPerChunk;
+    if (chunk_high != high && inode.map.Overlapping(chunk_high, chunk_high + kBlocksPerChunk).empty()) {
+      high = chunk_high + kBlocksPerChunk;
+    }
+  }
+  return PrepareBlockMapChange(inode, kind, low * kB, (high - low) * kB);
+}
+
 Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx, Inode& inode,
                                                                 uint64_t begin, uint64_t end,
-                                                                uint64_t new_size) {
+                                                                uint64_t new_size,
+                                                                BlockMapChangeKind kind) {
   // Large files get whole 2 MiB-aligned chunks so they can be mapped with
   // 2 MiB pages; small files get 4 KiB blocks (doc/format.md, "allocation").
   // A chunk is taken only where the file grows into it contiguously (it
   // starts inside the current size) or the request fills a quarter of it:
   // a few bytes written far past EOF get 4 KiB blocks, not 2 MiB.
   bool large = new_size >= kBlocksPerChunk * kB;
+  MDFS_RETURN_IF_ERROR(PrepareHoleFill(inode, kind, begin, end, large));
   uint64_t size_blocks = BlocksCeil(inode.record.size);
   std::vector<MappedExtent> added;
   for (const MapPiece& hole : inode.map.Pieces(begin, end)) {
@@ -150,7 +176,7 @@ Status FileSystemImpl::TruncateLocked(Transaction& tx, Inode& inode, uint64_t si
   return Status::Ok();
 }
 
-Status FileSystemImpl::Truncate(InodeNumber ino, uint64_t size) {
+Status FileSystemImpl::TruncateAttempt(InodeNumber ino, uint64_t size) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_RETURN_IF_ERROR(GetInode(ino).status());
@@ -197,6 +223,29 @@ BlockMapChangeKind KindOf(uint32_t mode) {
 
 }  // namespace
 
+// The ranges each mode changes (doc/leases.md, "Recall ranges"). Mode 0
+// and KEEP_SIZE change only the holes they fill (AllocateRange passes the
+// gate for those) and, when the size grows, everything past the old EOF.
+Status FileSystemImpl::PrepareFallocate(Inode& inode, uint32_t mode, uint64_t offset,
+                                        uint64_t length) {
+  uint64_t size = inode.record.size;
+  BlockMapChangeKind kind = KindOf(mode);
+  bool keep_size = mode & kFallocateKeepSize;
+  if (mode & (kFallocateCollapseRange | kFallocateInsertRange)) {
+    return PrepareBlockMapChange(inode, kind, offset, kToEndOfFile - offset);
+  }
+  if (!keep_size && offset + length > size) {
+    // Growing: layouts reaching past the old EOF, and the range itself.
+    uint64_t low = std::min(offset, size);
+    if (mode & kFallocateZeroRange) return PrepareBlockMapChange(inode, kind, low, kToEndOfFile - low);
+    return PrepareBlockMapChange(inode, kind, size, kToEndOfFile - size);
+  }
+  if (mode & (kFallocatePunchHole | kFallocateZeroRange)) {
+    return PrepareBlockMapChange(inode, kind, offset, length);
+  }
+  return Status::Ok();
+}
+
 Status FileSystemImpl::PunchHole(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length) {
   uint64_t end = offset + length;
   uint64_t full_begin = BlocksCeil(offset);
@@ -210,7 +259,9 @@ Status FileSystemImpl::ZeroRange(Transaction& tx, Inode& inode, uint64_t offset,
   uint64_t end = offset + length;
   uint64_t new_size = keep_size ? inode.record.size : std::max(inode.record.size, end);
   if (!keep_size && end > inode.record.size) ZeroTailBeyondEof(tx, inode);
-  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, offset / kB, BlocksCeil(end), new_size).status());
+  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, offset / kB, BlocksCeil(end), new_size,
+                                     BlockMapChangeKind::kZeroRange)
+                           .status());
   uint64_t full_begin = BlocksCeil(offset);
   uint64_t full_end = end / kB;
   if (full_begin < full_end) {
@@ -249,7 +300,7 @@ Status FileSystemImpl::InsertRange(Transaction& tx, Inode& inode, uint64_t offse
   return Status::Ok();
 }
 
-Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) {
+Status FileSystemImpl::FallocateAttempt(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(ValidateFallocateMode(mode, offset, length));
   MDFS_RETURN_IF_ERROR(CheckWritable());
@@ -276,8 +327,7 @@ Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset
   }
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);
-  uint64_t change_length = shifts ? UINT64_MAX - offset : length;
-  Status status = PrepareBlockMapChange(target, KindOf(mode), offset, change_length);
+  Status status = PrepareFallocate(target, mode, offset, length);
   bool keep_size = mode & kFallocateKeepSize;
   if (status.ok()) {
     if (mode & kFallocatePunchHole) {
@@ -292,7 +342,9 @@ Status FileSystemImpl::Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset
       uint64_t end = offset + length;
       uint64_t new_size = keep_size ? size : std::max(size, end);
       if (new_size > size) ZeroTailBeyondEof(tx, target);
-      status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size).status();
+      status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size,
+                             BlockMapChangeKind::kFallocate)
+                   .status();
       if (status.ok()) target.record.size = new_size;
     }
   }

@@ -91,14 +91,18 @@ Result<BlockHeader> CheckBlock(const Block& block, BlockKind expected_kind,
 //      152    8 root_inode             1
 //      160    8 created_ns             mkfs time, ns since the epoch
 //      168   64 label                  NUL-padded UTF-8
-//      232 3864 reserved               0
+//      232    8 lease_break_time_ms    with compat bit 0 (else 0: the default 45 s);
+//                                      0 with the bit: never revoke
+//      240 3856 reserved               0
 inline constexpr uint64_t kSuperblockPrimary = 0;
 inline constexpr uint64_t kSuperblockBackup = 1;
 inline constexpr uint32_t kInodeSize = 256;
 inline constexpr uint64_t kInodesPerBlock = 15;  // slot 0 of 16 holds the header
 inline constexpr uint64_t kBitsPerBitmapBlock = (kBlockSize - kBlockHeaderSize) * 8;  // 32512
-// No feature bits are defined in v1.
-inline constexpr uint64_t kKnownCompatFeatures = 0;
+// compat bit 0: the superblock carries lease_break_time_ms (older readers
+// may ignore it: they use the default).
+inline constexpr uint64_t kFeatureCompatLeaseBreakTime = 1u << 0;
+inline constexpr uint64_t kKnownCompatFeatures = kFeatureCompatLeaseBreakTime;
 inline constexpr uint64_t kKnownRoCompatFeatures = 0;
 inline constexpr uint64_t kKnownIncompatFeatures = 0;
 
@@ -121,6 +125,7 @@ struct Superblock {
   uint64_t root_inode = kRootInode;
   int64_t created_ns = 0;
   std::string label;  // at most 63 bytes
+  uint64_t lease_break_time_ms = kDefaultLeaseBreakTimeMs;  // 0: never revoke
 };
 
 void EncodeSuperblock(const Superblock& sb, uint64_t block_number, uint64_t sequence, Block& out);

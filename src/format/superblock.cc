@@ -31,11 +31,12 @@ constexpr size_t kRootInodeOffset = 152;
 constexpr size_t kCreatedNsOffset = 160;
 constexpr size_t kLabelOffset = 168;
 constexpr size_t kLabelSize = 64;
-constexpr size_t kReservedOffset = 232;
+constexpr size_t kLeaseBreakTimeOffset = 232;  // with kFeatureCompatLeaseBreakTime
+constexpr size_t kReservedOffset = 240;
 static_assert(kUuidOffset == kBlockHeaderSize);
 static_assert(kUuidOffset + 16 == kBlockSizeOffset);
-static_assert(kLabelOffset + kLabelSize == kReservedOffset);
-static_assert(kBlockSize - kReservedOffset == 3864);
+static_assert(kLabelOffset + kLabelSize == kLeaseBreakTimeOffset);
+static_assert(kBlockSize - kReservedOffset == 3856);
 
 // The 64-byte UTF-8 label, NUL-padded: at most 63 bytes, then zeros.
 std::string_view LabelBytes(const Block& block) {
@@ -100,6 +101,7 @@ Superblock DecodeFields(const Block& block) {
   sb.features_incompat = DecodeFixed64(p + kFeaturesIncompatOffset);
   sb.root_inode = DecodeFixed64(p + kRootInodeOffset);
   sb.created_ns = static_cast<int64_t>(DecodeFixed64(p + kCreatedNsOffset));
+  sb.lease_break_time_ms = DecodeFixed64(p + kLeaseBreakTimeOffset);
   return sb;
 }
 
@@ -127,6 +129,9 @@ void EncodeSuperblock(const Superblock& sb, uint64_t block_number, uint64_t sequ
   EncodeFixed64(p + kFeaturesIncompatOffset, sb.features_incompat);
   EncodeFixed64(p + kRootInodeOffset, sb.root_inode);
   EncodeFixed64(p + kCreatedNsOffset, static_cast<uint64_t>(sb.created_ns));
+  if (sb.features_compat & kFeatureCompatLeaseBreakTime) {
+    EncodeFixed64(p + kLeaseBreakTimeOffset, sb.lease_break_time_ms);
+  }
   const size_t label_size = std::min(sb.label.size(), kLabelSize - 1);
   std::transform(sb.label.begin(), sb.label.begin() + label_size, p + kLabelOffset,
                  [](char c) { return static_cast<std::byte>(c); });
@@ -144,7 +149,13 @@ Result<Superblock> DecodeSuperblock(const Block& block, uint64_t block_number) {
     return NotSupported(where + "unknown incompatible feature bits " + Hex(unknown_incompat));
   }
   if (!internal::AllZero(std::span<const std::byte>(block).subspan(kReservedOffset))) {
-    return Corruption(where + "reserved bytes 232..4095 are not zero");
+    return Corruption(where + "reserved bytes 240..4095 are not zero");
+  }
+  if (!(sb.features_compat & kFeatureCompatLeaseBreakTime)) {
+    if (sb.lease_break_time_ms != 0) {
+      return Corruption(where + "lease_break_time set without its feature bit (reserved bytes 232..239)");
+    }
+    sb.lease_break_time_ms = kDefaultLeaseBreakTimeMs;
   }
   if (sb.block_size != kBlockSize) {
     return Corruption(where + "block_size " + std::to_string(sb.block_size) + ", expected 4096");

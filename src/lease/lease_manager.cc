@@ -1,0 +1,170 @@
+// Grant, release, listing; attaching to and detaching from a file system.
+#include "lease/lease_manager.h"
+
+#include <algorithm>
+
+namespace mdfs {
+
+Result<std::unique_ptr<LeaseManager>> LeaseManager::Attach(FileSystem* fs,
+                                                           const LeaseOptions& options) {
+  MDFS_ASSIGN_OR_RETURN(FileSystemStats stats, fs->StatFs());
+  Clock* clock = options.clock != nullptr ? options.clock : SystemClock();
+  uint64_t break_time = options.lease_break_time_ms.value_or(stats.lease_break_time_ms);
+  auto manager = std::make_unique<LeaseManagerImpl>(fs, clock, break_time);
+  fs->SetBlockMapListener(manager.get());
+  return std::unique_ptr<LeaseManager>(std::move(manager));
+}
+
+LeaseManagerImpl::LeaseManagerImpl(FileSystem* fs, Clock* clock, uint64_t lease_break_time_ms)
+    : fs_(fs), clock_(clock), break_time_ms_(lease_break_time_ms) {}
+
+LeaseManagerImpl::~LeaseManagerImpl() {
+  fs_->SetBlockMapListener(nullptr);
+  std::unique_lock lock(mu_);
+  while (!layouts_.empty()) {
+    LayoutId id = layouts_.begin()->first;
+    Notice notice = RemoveLocked(id, LayoutState::kRevoked);
+    ++counters_.revoked;
+    Deliver(lock, id, std::move(notice), &LayoutHolder::OnRevoke);
+  }
+}
+
+LayoutInfo LeaseManagerImpl::InfoLocked(const Layout& layout) const {
+  LayoutInfo info;
+  info.id = layout.id;
+  info.holder = layout.holder->Describe();
+  info.ino = layout.range.ino;
+  info.offset = layout.range.begin;
+  info.length = layout.range.end - layout.range.begin;
+  info.mode = layout.mode;
+  info.state = layout.state;
+  int64_t now = Now();
+  info.age_ns = now - layout.granted_ns;
+  info.recalling_for_ns = layout.state == LayoutState::kRecalling ? now - layout.recall_ns : 0;
+  info.long_term_pins = static_cast<uint32_t>(layout.registrars.size());
+  return info;
+}
+
+bool LeaseManagerImpl::BreakerHoldsLocked(InodeNumber ino, uint64_t begin, uint64_t end) const {
+  const std::thread::id me = std::this_thread::get_id();
+  for (const auto& [id, breaker] : breakers_) {
+    if (breaker.thread == me) continue;  // the caller's own operation
+    for (const FileRange& r : breaker.ranges) {
+      if (r.Overlaps(ino, begin, end)) return true;
+    }
+  }
+  return false;
+}
+
+Result<LayoutId> LeaseManagerImpl::GrantLocked(LayoutHolder* holder, InodeNumber ino,
+                                               uint64_t offset, uint64_t length, LayoutMode mode) {
+  if (holder == nullptr) return InvalidArgument("a layout needs a holder");
+  if (length == 0 || offset + length < offset) {
+    return InvalidArgument("layout range [" + std::to_string(offset) + ", +" +
+                           std::to_string(length) + ") is empty or overflows");
+  }
+  if (mode != LayoutMode::kRead && mode != LayoutMode::kReadWrite) {
+    return InvalidArgument("unknown layout mode " + std::to_string(static_cast<int>(mode)));
+  }
+  std::unique_lock lock(mu_);
+  if (BreakerHoldsLocked(ino, offset, offset + length)) {
+    return WouldBlock("inode " + std::to_string(ino) + ": a block-map change holds the range");
+  }
+  Layout layout;
+  layout.id = next_id_++;
+  layout.holder = holder;
+  layout.range = FileRange{ino, offset, offset + length};
+  layout.mode = mode;
+  layout.granted_ns = Now();
+  ++counters_.granted;
+  layouts_.emplace(layout.id, std::move(layout));
+  return layouts_.rbegin()->first;
+}
+
+Status LeaseManagerImpl::WaitForRange(InodeNumber ino, uint64_t offset, uint64_t length) {
+  const bool nonblocking = BreakScope::Current().nonblocking;
+  std::unique_lock lock(mu_);
+  while (BreakerHoldsLocked(ino, offset, offset + length)) {
+    if (nonblocking) {
+      return WouldBlock("inode " + std::to_string(ino) + ": a block-map change holds the range");
+    }
+    changed_.wait(lock);
+  }
+  return Status::Ok();
+}
+
+LeaseManagerImpl::Notice LeaseManagerImpl::RemoveLocked(LayoutId id, LayoutState final_state) {
+  auto it = layouts_.find(id);
+  Layout& layout = it->second;
+  layout.state = final_state;
+  Notice notice{layout.holder, InfoLocked(layout), {}};
+  notice.teardown.assign(layout.registrars.rbegin(), layout.registrars.rend());
+  layouts_.erase(it);
+  changed_.notify_all();
+  return notice;
+}
+
+void LeaseManagerImpl::Deliver(std::unique_lock<std::mutex>& lock, LayoutId id, Notice notice,
+                               void (LayoutHolder::*callback)(const LayoutInfo&)) {
+  in_flight_[id] = InFlight{std::this_thread::get_id(), notice.holder};
+  lock.unlock();
+  for (LongTermRegistrar* registrar : notice.teardown) registrar->TearDown();
+  if (callback != nullptr) (notice.holder->*callback)(notice.info);
+  lock.lock();
+  in_flight_.erase(id);
+  changed_.notify_all();
+}
+
+bool LeaseManagerImpl::CallbackRunningElsewhereLocked(LayoutId id,
+                                                      const LayoutHolder* holder) const {
+  const std::thread::id me = std::this_thread::get_id();
+  for (const auto& [flying, entry] : in_flight_) {
+    bool ours = holder != nullptr ? entry.holder == holder : flying == id;
+    if (ours && entry.thread != me) return true;
+  }
+  return false;
+}
+
+Status LeaseManagerImpl::Release(LayoutId id) {
+  std::unique_lock lock(mu_);
+  // A callback of this layout running on another thread finishes first:
+  // the holder may be destroyed as soon as Release returns.
+  changed_.wait(lock, [&] { return !CallbackRunningElsewhereLocked(id, nullptr); });
+  if (layouts_.find(id) == layouts_.end()) {
+    return NotFound("layout " + std::to_string(id) + " is not held (released or revoked)");
+  }
+  Notice notice = RemoveLocked(id, LayoutState::kReleased);
+  ++counters_.released;
+  if (!notice.teardown.empty()) Deliver(lock, id, std::move(notice), nullptr);
+  return Status::Ok();
+}
+
+void LeaseManagerImpl::ReleaseHolder(const LayoutHolder* holder) {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return !CallbackRunningElsewhereLocked(0, holder); });
+  std::vector<LayoutId> ids;
+  for (const auto& [id, layout] : layouts_) {
+    if (layout.holder == holder) ids.push_back(id);
+  }
+  for (LayoutId id : ids) {
+    if (layouts_.find(id) == layouts_.end()) continue;
+    Notice notice = RemoveLocked(id, LayoutState::kReleased);
+    ++counters_.released;
+    if (!notice.teardown.empty()) Deliver(lock, id, std::move(notice), nullptr);
+  }
+}
+
+std::vector<LayoutInfo> LeaseManagerImpl::ListLayouts() {
+  std::lock_guard lock(mu_);
+  std::vector<LayoutInfo> result;
+  result.reserve(layouts_.size());
+  for (const auto& [id, layout] : layouts_) result.push_back(InfoLocked(layout));
+  return result;
+}
+
+LeaseManager::Counters LeaseManagerImpl::counters() {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+}  // namespace mdfs

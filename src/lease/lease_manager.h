@@ -1,0 +1,127 @@
+// LeaseManagerImpl: layouts, recalls, pins and long-term registrations of
+// one file system (include/mdfs/lease.h; states and invariants in
+// doc/leases.md). Files:
+//   lease_manager.cc   grant, release, listing, attach/detach
+//   recall.cc          the BlockMapListener side: begin, wait, revoke, end
+//   pins.cc            transient pins, long-term pins, sealed mappings
+//   names.cc           names of modes and states; BreakScope
+#ifndef MDFS_SRC_LEASE_LEASE_MANAGER_H_
+#define MDFS_SRC_LEASE_LEASE_MANAGER_H_
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "mdfs/lease.h"
+#include "util/thread_annotations.h"
+
+namespace mdfs {
+
+// A byte range of one file: [begin, end).
+struct FileRange {
+  InodeNumber ino = 0;
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool Overlaps(InodeNumber other_ino, uint64_t other_begin, uint64_t other_end) const {
+    return ino == other_ino && begin < other_end && other_begin < end;
+  }
+};
+
+class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
+ public:
+  LeaseManagerImpl(FileSystem* fs, Clock* clock, uint64_t lease_break_time_ms);
+  ~LeaseManagerImpl() override;
+
+  // LeaseManager
+  Result<LayoutId> GrantLocked(LayoutHolder* holder, InodeNumber ino, uint64_t offset,
+                               uint64_t length, LayoutMode mode) override;
+  Status WaitForRange(InodeNumber ino, uint64_t offset, uint64_t length) override;
+  Status Release(LayoutId id) override;
+  void ReleaseHolder(const LayoutHolder* holder) override;
+  Status AddSealedMapping(InodeNumber ino) override;
+  void RemoveSealedMapping(InodeNumber ino) override;
+  Result<PinId> Pin(InodeNumber ino, uint64_t offset, uint64_t length) override;
+  Status Unpin(PinId id) override;
+  Status AddLongTermPin(LayoutId layout, LongTermRegistrar* registrar) override;
+  Status RemoveLongTermPin(LayoutId layout, LongTermRegistrar* registrar) override;
+  std::vector<LayoutInfo> ListLayouts() override;
+  uint64_t lease_break_time_ms() const override { return break_time_ms_; }
+  Counters counters() override;
+
+  // BlockMapListener
+  Result<BreakTicket> BeginBlockMapChange(const BlockMapChange& change, uint64_t id) override;
+  Status WaitForBreak(uint64_t id) override;
+  void EndBlockMapChange(uint64_t id) override;
+
+ private:
+  struct Layout {
+    LayoutId id = 0;
+    LayoutHolder* holder = nullptr;
+    FileRange range;
+    LayoutMode mode = LayoutMode::kRead;
+    LayoutState state = LayoutState::kGranted;
+    int64_t granted_ns = 0;
+    int64_t recall_ns = 0;
+    bool recall_delivered = false;  // OnRecall claimed by a waiting breaker
+    std::vector<LongTermRegistrar*> registrars;  // registration order
+  };
+  // A breaking operation's registration: the ranges it changes. While it
+  // exists, new layouts and pins on those ranges wait.
+  struct Breaker {
+    std::vector<FileRange> ranges;
+    std::thread::id thread;  // the breaking thread (its own grants pass)
+  };
+  // A callback about to run outside mu_.
+  struct Notice {
+    LayoutHolder* holder = nullptr;
+    LayoutInfo info;
+    std::vector<LongTermRegistrar*> teardown;  // newest first
+  };
+
+  int64_t Now() const { return clock_->NowMonotonicNs(); }
+  LayoutInfo InfoLocked(const Layout& layout) const REQUIRES(mu_);
+  bool BreakerHoldsLocked(InodeNumber ino, uint64_t begin, uint64_t end) const REQUIRES(mu_);
+  bool BreakerConflictsLocked(const Breaker& breaker) const REQUIRES(mu_);
+  // Removes a layout; returns what must run outside mu_ (teardowns).
+  Notice RemoveLocked(LayoutId id, LayoutState final_state) REQUIRES(mu_);
+  // Runs a notice's teardowns and `callback` outside mu_, marking the
+  // layout's callbacks in flight so that Release from another thread waits.
+  void Deliver(std::unique_lock<std::mutex>& lock, LayoutId id, Notice notice,
+               void (LayoutHolder::*callback)(const LayoutInfo&));
+  // The recall steps of WaitForBreak, each with mu_ held on entry and exit.
+  void DeliverRecalls(std::unique_lock<std::mutex>& lock, const Breaker& breaker);
+  void RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock, const Breaker& breaker,
+                           const LayoutHolder* self);
+  // Waits (cv) a slice, or to the next revocation deadline.
+  void WaitSlice(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
+  Status ConflictStatus(const Breaker& breaker) const REQUIRES(mu_);
+
+  FileSystem* fs_;
+  Clock* clock_;
+  const uint64_t break_time_ms_;
+
+  std::mutex mu_;
+  std::condition_variable changed_;  // a layout, pin or breaker went away
+  std::map<LayoutId, Layout> layouts_ GUARDED_BY(mu_);  // granted or recalling
+  std::unordered_map<uint64_t, Breaker> breakers_ GUARDED_BY(mu_);
+  std::map<PinId, FileRange> pins_ GUARDED_BY(mu_);
+  std::unordered_map<InodeNumber, uint32_t> sealed_mappings_ GUARDED_BY(mu_);
+  // Layouts whose holder callback is running: on which thread, for whom.
+  struct InFlight {
+    std::thread::id thread;
+    const LayoutHolder* holder = nullptr;
+  };
+  std::unordered_map<LayoutId, InFlight> in_flight_ GUARDED_BY(mu_);
+  // True while a callback for `holder` (any layout when nullptr: `id`) runs
+  // on a thread other than the caller's.
+  bool CallbackRunningElsewhereLocked(LayoutId id, const LayoutHolder* holder) const REQUIRES(mu_);
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  Counters counters_ GUARDED_BY(mu_);
+};
+
+}  // namespace mdfs
+
+#endif  // MDFS_SRC_LEASE_LEASE_MANAGER_H_

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,19 @@ inline constexpr uint64_t kMiB = 1 << 20;
 class RecordingHolder : public LayoutHolder {
  public:
   explicit RecordingHolder(std::string name, bool release_on_recall = true)
-      : name_(std::move(name)), release_on_recall_(release_on_recall) {}
+      : name_(std::move(name)), release_on_recall_(release_on_recall) {
+    Live().insert(this);
+  }
+  // A holder that goes away releases its layouts (holder death).
+  ~RecordingHolder() override {
+    Live().erase(this);
+    if (manager_ != nullptr) manager_->ReleaseHolder(this);
+  }
+  // Every holder alive, so a fixture can detach them before its manager goes.
+  static std::set<RecordingHolder*>& Live() {
+    static std::set<RecordingHolder*> live;
+    return live;
+  }
   void set_manager(LeaseManager* manager) { manager_ = manager; }
   void OnRecall(const LayoutInfo& layout) override {
     Log("recall " + std::to_string(layout.offset));
@@ -56,6 +69,10 @@ class LeaseTest : public ::testing::Test {
   void SetUp() override { Start(1000); }
   // Before the holders (members of derived fixtures) go away.
   void TearDown() override {
+    for (RecordingHolder* holder : RecordingHolder::Live()) {
+      if (leases_ != nullptr) leases_->ReleaseHolder(holder);
+      holder->set_manager(nullptr);
+    }
     leases_.reset();
     fs_.reset();
   }

@@ -18,9 +18,9 @@ bool Contains(const std::string& text, const std::string& part) {
 }
 
 const std::vector<std::string>& AllCommands() {
-  static const std::vector<std::string> commands = {"mkfs",  "fsck",     "df",       "ls", "stat",
-                                                    "mkdir", "rm",       "mv",       "ln", "put",
-                                                    "get",   "truncate", "fallocate"};
+  static const std::vector<std::string> commands = {
+      "mkfs", "fsck", "df",  "ls",       "stat",      "mkdir", "rm",    "mv",
+      "ln",   "put",  "get", "truncate", "fallocate", "seal",  "unseal"};
   return commands;
 }
 

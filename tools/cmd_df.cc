@@ -23,7 +23,9 @@ HelpPage DfHelp() {
       "Opens the file system in IMAGE read-only and reports its size, used\n"
       "and free space (in 4 KiB blocks and in bytes), used and free inodes,\n"
       "the UUID, the sequence number of the last committed journal\n"
-      "transaction, and the persistence mode of the device as it was opened:\n"
+      "transaction, the lease break time (how long a recall of layout leases\n"
+      "may take before the holders are revoked; 0: never), and the\n"
+      "persistence mode of the device as it was opened:\n"
       "\n"
       "  fdatasync  pread/pwrite access (--access pread, the default)\n"
       "  msync      a shared mapping of an ordinary file (--access mmap)\n"
@@ -63,6 +65,7 @@ nlohmann::json StatsToJson(const std::string& image, const Device& device,
       {"persistence_mode", PersistenceModeName(device.persistence_mode())},
       {"read_only", s.read_only},
       {"journal_sequence", s.journal_sequence},
+      {"lease_break_time_ms", s.lease_break_time_ms},
   };
 }
 
@@ -87,6 +90,7 @@ void PrintStats(const std::string& image, const Device& device, const FileSystem
   list.Add("Persistence", PersistenceModeName(device.persistence_mode()));
   list.Add("UUID", UuidString(s.uuid));
   list.Add("Journal sequence", std::to_string(s.journal_sequence));
+  list.Add("Lease break time", LeaseBreakTimeString(s.lease_break_time_ms));
   list.Print(std::cout);
 }
 

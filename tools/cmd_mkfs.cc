@@ -1,4 +1,5 @@
 // mdfs mkfs IMAGE [--size SIZE] [--force] [--inodes-per BYTES] [--journal-blocks N]
+//           [--lease-break-time MS]
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct MkfsArgs {
   std::string size;
   std::string inodes_per;
   std::string journal_blocks;
+  std::string lease_break_time;
   bool force = false;
 };
 
@@ -36,7 +38,8 @@ HelpPage MkfsHelp() {
       "mkfs",
       "create an empty mdfs file system",
       "mdfs mkfs IMAGE --size SIZE [--inodes-per BYTES] [--journal-blocks N]\n"
-      "mdfs mkfs IMAGE [--size SIZE] --force",
+      "          [--lease-break-time MS]\n"
+      "mdfs mkfs IMAGE [--size SIZE] --force [...]",
       "Writes a new, empty mdfs file system (the root directory only) onto\n"
       "IMAGE, a regular file or a block device, and prints its geometry.\n"
       "\n"
@@ -47,18 +50,27 @@ HelpPage MkfsHelp() {
       "device is formatted whole; --size, if given, must equal its size.\n"
       "\n"
       "SIZE takes a K, M, G or T suffix (powers of 1024); plain numbers are\n"
-      "bytes. The file system needs at least 2 MiB.",
+      "bytes. The file system needs at least 2 MiB.\n"
+      "\n"
+      "--lease-break-time is stored in the superblock: how long a recall of\n"
+      "layout leases (MAP_DIRECT mappings, device registrations) may take\n"
+      "before a breaker (truncate, punch hole, ...) revokes the holders that\n"
+      "have not given their layout back. 0 means never revoke: the breaker\n"
+      "waits as long as it takes. Default 45000 ms (45 s), Linux's\n"
+      "lease-break-time. mdfs df shows it.",
       "0   the file system was written\n"
       "1   it was not: IMAGE holds data (no --force), cannot be created or\n"
       "    opened, is too small, or a write failed\n"
       "2   usage error: unknown option, missing --size for a new image,\n"
-      "    unparsable size",
+      "    unparsable size or time",
       "# A new 256 MiB image file:\n"
       "mdfs mkfs disk.img --size 256M\n"
       "# Reformat an existing image, growing it to 4 GiB:\n"
       "mdfs mkfs disk.img --size 4G --force\n"
       "# One inode per 64 KiB, a 2048-block journal:\n"
-      "mdfs mkfs disk.img --size 1G --inodes-per 64K --journal-blocks 2048",
+      "mdfs mkfs disk.img --size 1G --inodes-per 64K --journal-blocks 2048\n"
+      "# Revoke layout leases 5 s after a recall started (0: never):\n"
+      "mdfs mkfs disk.img --size 256M --lease-break-time 5s",
   };
 }
 
@@ -88,6 +100,14 @@ std::optional<MkfsPlan> ParseMkfsArgs(const MkfsArgs& args) {
     auto value = parse(args.journal_blocks);
     if (!value) return std::nullopt;
     plan.format.journal_blocks = *value;
+  }
+  if (!args.lease_break_time.empty()) {
+    auto value = ParseMilliseconds(args.lease_break_time);
+    if (!value.ok()) {
+      ReportMessage("mkfs", value.status().message(), kExitUsage);
+      return std::nullopt;
+    }
+    plan.format.lease_break_time_ms = *value;
   }
   return plan;
 }
@@ -150,6 +170,7 @@ void PrintGeometry(const std::string& image, Device* device) {
                               HumanBytes(sb->journal_blocks * sb->block_size) + ")");
       list.Add("Data start", "block " + std::to_string(sb->data_start));
       list.Add("UUID", UuidString(sb->uuid));
+      list.Add("Lease break time", LeaseBreakTimeString(sb->lease_break_time_ms));
     }
   }
   if (stats) {
@@ -210,6 +231,11 @@ void AddMkfsCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Com
   sub->add_option("--journal-blocks", args->journal_blocks,
                   "journal size in 4 KiB blocks (default: chosen from the device size)")
       ->option_text("N");
+  sub->add_option("--lease-break-time", args->lease_break_time,
+                  "how long a layout recall may take before the holders are revoked: "
+                  "milliseconds, or with an ms or s suffix; 0 = never revoke "
+                  "(default 45000)")
+      ->option_text("MS");
   out.push_back({sub, [args, &globals] { return RunMkfs(*args, globals); }});
 }
 

@@ -55,6 +55,7 @@ void AddStatLsCommands(CLI::App& app, const GlobalOptions& globals, std::vector<
 void AddCopyCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSpaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
+void AddSealCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 
 }  // namespace mdfs::cli
 

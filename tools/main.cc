@@ -88,6 +88,7 @@ int Main(int argc, char** argv) {
   AddNamespaceCommands(app, globals, commands);
   AddCopyCommands(app, globals, commands);
   AddSpaceCommands(app, globals, commands);
+  AddSealCommands(app, globals, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {

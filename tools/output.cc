@@ -162,6 +162,17 @@ std::string InodeFlagsString(uint32_t flags) {
   return FlagList(flags, {{kInodeFlagSealed, "sealed"}});
 }
 
+std::string LeaseBreakTimeString(uint64_t ms) {
+  if (ms == 0) return "0 (never revoke)";
+  std::string text = std::to_string(ms) + " ms";
+  if (ms >= 1000) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), " (%.3g s)", static_cast<double>(ms) / 1000.0);
+    text += seconds;
+  }
+  return text;
+}
+
 std::string ExtentFlagsString(uint32_t flags) {
   return FlagList(flags, {{kExtentUnwritten, "unwritten"}, {kExtentLast, "last"}});
 }

@@ -40,6 +40,8 @@ std::string TypeName(uint32_t mode);
 std::string UuidString(const std::array<uint8_t, 16>& uuid);
 // "sealed" or "" for kInodeFlag*; unknown bits as "0x..".
 std::string InodeFlagsString(uint32_t flags);
+// "45000 ms (45 s)", "250 ms", "0 (never revoke)".
+std::string LeaseBreakTimeString(uint64_t ms);
 // "unwritten,last", "" for kExtent*.
 std::string ExtentFlagsString(uint32_t flags);
 

@@ -34,6 +34,12 @@ uint64_t SuffixMultiplier(std::string_view suffix) {
   return 0;
 }
 
+constexpr char kTimeHelp[] = "use milliseconds, or an 'ms' or 's' suffix";
+
+Status InvalidTime(std::string_view text, std::string_view why) {
+  return InvalidArgument("invalid time '" + std::string(text) + "': " + std::string(why));
+}
+
 }  // namespace
 
 Result<uint64_t> ParseSize(std::string_view text) {
@@ -60,6 +66,35 @@ Result<uint64_t> ParseSize(std::string_view text) {
   }
   if (overflow || (value != 0 && value > UINT64_MAX / multiplier)) {
     return Invalid(text, "too large (the maximum is 18446744073709551615 bytes)");
+  }
+  return value * multiplier;
+}
+
+Result<uint64_t> ParseMilliseconds(std::string_view text) {
+  if (text.empty()) return InvalidTime(text, "empty; " + std::string(kTimeHelp));
+  if (text[0] == '-') return InvalidTime(text, "negative times are not allowed");
+  if (text[0] == '+') return InvalidTime(text, "a sign is not allowed");
+  size_t digits = 0;
+  uint64_t value = 0;
+  bool overflow = false;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
+    uint64_t digit = static_cast<uint64_t>(text[digits] - '0');
+    if (value > (UINT64_MAX - digit) / 10) overflow = true;
+    value = value * 10 + digit;
+    ++digits;
+  }
+  if (digits == 0) return InvalidTime(text, "not a number; " + std::string(kTimeHelp));
+  std::string_view suffix = text.substr(digits);
+  if (!suffix.empty() && (suffix[0] == '.' || suffix[0] == ',')) {
+    return InvalidTime(text, "fractions are not allowed; use milliseconds");
+  }
+  std::string unit = Lowercase(suffix);
+  uint64_t multiplier = unit.empty() || unit == "ms" ? 1 : unit == "s" ? 1000 : 0;
+  if (multiplier == 0) {
+    return InvalidTime(text, "unknown unit '" + std::string(suffix) + "'; " + kTimeHelp);
+  }
+  if (overflow || (value != 0 && value > UINT64_MAX / multiplier)) {
+    return InvalidTime(text, "too large (the maximum is 18446744073709551615 ms)");
   }
   return value * multiplier;
 }

@@ -17,6 +17,13 @@ namespace mdfs::cli {
 // fit in 64 bits.
 Result<uint64_t> ParseSize(std::string_view text);
 
+// Parses a time in milliseconds: decimal digits, optionally followed by
+// "ms" or "s" (seconds; case does not matter). Examples: "45000", "250ms",
+// "45s", "0". Fails with kInvalidArgument "invalid time '1.5s': <why>" on
+// an empty string, a sign, a fraction, an unknown unit, or a value that
+// does not fit in 64 bits.
+Result<uint64_t> ParseMilliseconds(std::string_view text);
+
 }  // namespace mdfs::cli
 
 #endif  // MDFS_TOOLS_SIZE_PARSE_H_

@@ -64,6 +64,33 @@ TEST(ParseSizeTest, RejectsOverflow) {
   EXPECT_EQ(Parsed("16777215T"), uint64_t{16777215} << 40);
 }
 
+TEST(ParseMillisecondsTest, UnitsAndErrors) {
+  auto ms = [](const char* text) {
+    auto value = ParseMilliseconds(text);
+    EXPECT_TRUE(value.ok()) << text << ": " << value.status().ToString();
+    return value.ok() ? *value : 0;
+  };
+  auto error = [](const char* text) {
+    auto value = ParseMilliseconds(text);
+    EXPECT_FALSE(value.ok()) << text;
+    return value.ok() ? std::string() : value.status().message();
+  };
+  EXPECT_EQ(ms("0"), 0u);
+  EXPECT_EQ(ms("45000"), 45000u);
+  EXPECT_EQ(ms("250ms"), 250u);
+  EXPECT_EQ(ms("250MS"), 250u);
+  EXPECT_EQ(ms("45s"), 45000u);
+  EXPECT_EQ(ms("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(error("1.5s"), "invalid time '1.5s': fractions are not allowed; use milliseconds");
+  EXPECT_NE(error("5m").find("unknown unit 'm'"), std::string::npos);
+  EXPECT_NE(error("-1").find("negative"), std::string::npos);
+  EXPECT_NE(error("+1").find("sign"), std::string::npos);
+  EXPECT_NE(error("").find("empty"), std::string::npos);
+  EXPECT_NE(error("soon").find("not a number"), std::string::npos);
+  EXPECT_NE(error("18446744073709551616").find("too large"), std::string::npos);
+  EXPECT_NE(error("18446744073709552s").find("too large"), std::string::npos);
+}
+
 TEST(PathTest, Normalize) {
   EXPECT_EQ(NormalizePath("/"), "/");
   EXPECT_EQ(NormalizePath(""), "/");

@@ -1,0 +1,41 @@
+// Durability of stores through a MAP_DIRECT mapping, per persistence mode
+// (include/mdfs/device.h):
+//
+//   mode        Flush (range)                        Drain         Persist
+//   kCpuCache   write back the cache lines (CLWB...)  store fence   Flush + Drain
+//   kMsync      msync(MS_SYNC) of the covering pages  store fence   Flush + Drain
+//   kFdatasync  msync(MS_SYNC) of the covering pages  store fence   Flush + Drain
+//   kVolatile   nothing                               store fence   Drain
+//
+// CopyPersist copies with non-temporal stores (libpmem) when the copy is
+// large enough for that to win (kNonTemporalCopyMinBytes), else with
+// memcpy + cache-line write-back; then makes the bytes durable as Persist.
+// On msync and volatile modes it is memcpy + Persist.
+//
+// Thread-safety: stateless; callers keep the range mapped for the call.
+#ifndef MDFS_SRC_DIRECT_PERSIST_H_
+#define MDFS_SRC_DIRECT_PERSIST_H_
+
+#include <cstddef>
+
+#include "mdfs/device.h"
+#include "mdfs/status.h"
+
+namespace mdfs::direct_internal {
+
+// From this size up, non-temporal stores beat memcpy + CLWB (measured:
+// doc/map_direct.md, "Choosing the copy").
+inline constexpr size_t kNonTemporalCopyMinBytes = 64;
+
+Status FlushRange(PersistenceMode mode, const void* address, size_t length);
+void DrainStores();
+Status PersistRange(PersistenceMode mode, const void* address, size_t length);
+Status CopyPersistRange(PersistenceMode mode, void* destination, const void* source, size_t length);
+
+// The two kCpuCache copies, exposed for the measurement in persist_test.
+void CopyWithCacheLineWriteBack(void* destination, const void* source, size_t length);
+void CopyNonTemporal(void* destination, const void* source, size_t length);
+
+}  // namespace mdfs::direct_internal
+
+#endif  // MDFS_SRC_DIRECT_PERSIST_H_

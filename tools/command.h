@@ -27,6 +27,7 @@ inline constexpr int kExitFsckError = 8;
 // Options given before (or after) the command name.
 struct GlobalOptions {
   std::string access = "pread";  // "pread" or "mmap"
+  bool access_given = false;     // --access was on the command line
   Access access_mode() const { return access == "mmap" ? Access::kMmap : Access::kPread; }
 };
 
@@ -56,6 +57,9 @@ void AddCopyCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Co
 void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSpaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSealCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
+#ifdef MDFS_HAVE_MAP_DIRECT
+void AddDemoCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
+#endif
 
 }  // namespace mdfs::cli
 

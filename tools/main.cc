@@ -73,7 +73,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "mdfs " MDFS_VERSION " (on-device format v1)",
                        "print the version and exit");
   GlobalOptions globals;
-  app.add_option("--access", globals.access,
+  CLI::Option* access = app.add_option("--access", globals.access,
                  "how the image is accessed: pread (pread/pwrite, the default) or mmap "
                  "(a shared mapping, the DAX path); may also follow the command name")
       ->check(CLI::IsMember({"pread", "mmap"}))
@@ -89,6 +89,9 @@ int Main(int argc, char** argv) {
   AddCopyCommands(app, globals, commands);
   AddSpaceCommands(app, globals, commands);
   AddSealCommands(app, globals, commands);
+#ifdef MDFS_HAVE_MAP_DIRECT
+  AddDemoCommand(app, globals, commands);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {
@@ -96,6 +99,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return UsageError(app, error);
   }
+  globals.access_given = access->count() > 0;
   for (const Command& command : commands) {
     if (command.app->parsed()) return command.run();
   }

@@ -37,7 +37,7 @@
 // The data half (that a persisted store reaches the media) is the device's:
 // see src/direct/persist_test.cc and the msync / cpu-cache modes.
 //
-// Knobs (doc/testing.md): MDFS_DIRECT_CRASH_ROUNDS (default 80) rounds,
+// Knobs (doc/testing.md): MDFS_DIRECT_CRASH_ROUNDS (default 64) rounds,
 // each a different file, range and crash options; MDFS_DIRECT_CRASH_ROUND=<r>
 // runs only round r (to reproduce); MDFS_FIRST_SEED shifts the rounds.
 #include <gtest/gtest.h>
@@ -68,7 +68,7 @@ namespace {
 constexpr uint64_t kDeviceBytes = 16ull << 20;
 constexpr uint64_t kB = kBlockSize;
 constexpr std::byte kStale{0xEE};
-constexpr uint64_t kDefaultRounds = 80;  // MDFS_DIRECT_CRASH_ROUNDS
+constexpr uint64_t kDefaultRounds = 64;  // MDFS_DIRECT_CRASH_ROUNDS
 
 enum class BlockKind { kData, kHole, kUnwritten };
 
@@ -76,10 +76,10 @@ enum class BlockKind { kData, kHole, kUnwritten };
 struct Scenario {
   uint64_t seed = 0;
   uint64_t old_size = 0;
-  std::vector<BlockKind> blocks;       // below BlocksCeil(old_size)
+  std::vector<BlockKind> blocks;            // below BlocksCeil(old_size)
   std::vector<uint64_t> prealloc_past_eof;  // blocks past EOF preallocated (KEEP_SIZE)
-  uint64_t map_offset = 0;  // bytes, block-aligned
-  uint64_t map_length = 0;  // bytes, > 0, not necessarily aligned
+  uint64_t map_offset = 0;                  // bytes, block-aligned
+  uint64_t map_length = 0;                  // bytes, > 0, not necessarily aligned
 
   uint64_t map_end() const { return map_offset + map_length; }
   uint64_t new_size() const { return std::max(old_size, map_end()); }
@@ -87,7 +87,8 @@ struct Scenario {
   std::string ToString() const {
     std::ostringstream out;
     out << "seed " << seed << ": old size " << old_size << ", blocks ";
-    for (BlockKind k : blocks) out << (k == BlockKind::kData ? 'D' : k == BlockKind::kHole ? '.' : 'u');
+    for (BlockKind k : blocks)
+      out << (k == BlockKind::kData ? 'D' : k == BlockKind::kHole ? '.' : 'u');
     out << ", preallocated past EOF {";
     for (uint64_t b : prealloc_past_eof) out << " " << b;
     out << " }, map [" << map_offset << ", " << map_end() << ")";
@@ -107,7 +108,9 @@ Scenario MakeScenario(uint64_t seed) {
   if (old_blocks > 0 && below(2) == 0) s.old_size -= 1 + below(kB - 1);  // a partial last block
   for (uint64_t b = 0; b < BlocksCeil(s.old_size); ++b) {
     uint64_t r = below(4);
-    s.blocks.push_back(r < 2 ? BlockKind::kData : r == 2 ? BlockKind::kHole : BlockKind::kUnwritten);
+    s.blocks.push_back(r < 2    ? BlockKind::kData
+                       : r == 2 ? BlockKind::kHole
+                                : BlockKind::kUnwritten);
   }
   if (below(2) == 0) {
     uint64_t first = BlocksCeil(s.old_size) + below(4);
@@ -378,8 +381,10 @@ class DirectCrashTest : public ::testing::Test {
     auto report = CheckFileSystem(device);
     if (!report.ok()) return "fsck " + when + ": " + Describe(report.status());
     if (report->clean()) return "";
-    std::string text = "fsck " + when + ": " + std::to_string(report->problems.size()) + " problems";
-    for (const FsckProblem& p : report->problems) text += "; " + p.check + " " + p.where + ": " + p.message;
+    std::string text =
+        "fsck " + when + ": " + std::to_string(report->problems.size()) + " problems";
+    for (const FsckProblem& p : report->problems)
+      text += "; " + p.check + " " + p.where + ": " + p.message;
     return text;
   }
 
@@ -403,18 +408,21 @@ class DirectCrashTest : public ::testing::Test {
     if (!n.ok() || *n != content.size()) return "read: " + Describe(n.status());
 
     const uint64_t first = s.map_offset / kB, last = BlocksCeil(s.map_end());
-    bool is_old = attributes->size == s.old_size && blocks == before.blocks &&
-                  content == before.content;
+    bool is_old =
+        attributes->size == s.old_size && blocks == before.blocks && content == before.content;
     std::string why_not_new;
     if (attributes->size != s.new_size()) {
-      why_not_new = "size " + std::to_string(attributes->size) + ", want " + std::to_string(s.new_size());
+      why_not_new =
+          "size " + std::to_string(attributes->size) + ", want " + std::to_string(s.new_size());
     } else if (content != NewContent(s)) {
       why_not_new = "bytes differ from the old bytes plus zeros";
     } else {
       for (uint64_t b = first; b < last && why_not_new.empty(); ++b) {
         auto it = blocks.find(b);
-        if (it == blocks.end()) why_not_new = "block " + std::to_string(b) + " is a hole";
-        else if (it->second.second) why_not_new = "block " + std::to_string(b) + " is unwritten";
+        if (it == blocks.end())
+          why_not_new = "block " + std::to_string(b) + " is a hole";
+        else if (it->second.second)
+          why_not_new = "block " + std::to_string(b) + " is unwritten";
       }
       // Blocks outside the range keep their mapping.
       for (const auto& [b, where] : before.blocks) {
@@ -449,7 +457,8 @@ class DirectCrashTest : public ::testing::Test {
       // What a MAP_DIRECT mapping shows after recovery: the same bytes.
       auto leases = LeaseManager::Attach(fs.get());
       if (!leases.ok()) return "attach: " + Describe(leases.status());
-      auto m = MapDirect(fs.get(), leases->get(), rig.ino, s.map_offset, s.map_length, PROT_READ, 0);
+      auto m =
+          MapDirect(fs.get(), leases->get(), rig.ino, s.map_offset, s.map_length, PROT_READ, 0);
       if (!m.ok()) return "MapDirect (read) after recovery: " + Describe(m.status());
       std::vector<std::byte> want = NewContent(s);
       want.resize(last * kB, std::byte{0});
@@ -479,7 +488,8 @@ class DirectCrashTest : public ::testing::Test {
     before.content = OldContent(s);
     std::vector<std::byte> read(s.old_size);
     EXPECT_TRUE(rig.fs->Read(rig.ino, 0, read).ok());
-    EXPECT_TRUE(read == before.content) << "the scenario was not built as modelled: " << s.ToString();
+    EXPECT_TRUE(read == before.content)
+        << "the scenario was not built as modelled: " << s.ToString();
     uint64_t writes = rig.crash->writes_seen(), flushes = rig.crash->flushes_seen();
     auto m = MapForWrite(s, rig);
     EXPECT_TRUE(m.ok()) << s.ToString() << ": " << Describe(m.status());
@@ -655,8 +665,8 @@ TEST_F(DirectCrashTest, PersistedRecordsSurviveACrashCpuCacheSimulated) {
         for (uint64_t i = 0; i < 64; ++i) {
           ASSERT_EQ(record[i], PatternByte(s.seed + 77, x + i))
               << s.ToString() << ": the record persisted at file offset " << x
-              << " did not survive the crash (byte " << i << ")\nreproduce: MDFS_DIRECT_CRASH_ROUND="
-              << round << " ./tests/direct_crash_test";
+              << " did not survive the crash (byte " << i
+              << ")\nreproduce: MDFS_DIRECT_CRASH_ROUND=" << round << " ./tests/direct_crash_test";
         }
       }
       tally.records += offsets.size();

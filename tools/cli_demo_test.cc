@@ -63,8 +63,7 @@ TEST_F(DemoTest, RunsTheWholeMapPersistRecallTruncateCycle) {
   // An image file opened with --access mmap (the demo's default): msync on
   // a disk file system, volatile when $TMPDIR is a tmpfs — never cpu-cache
   // on an ordinary file.
-  EXPECT_TRUE(Contains(r.out, "): mode msync\n") || Contains(r.out, "): mode volatile\n"))
-      << r.out;
+  EXPECT_TRUE(Contains(r.out, "): mode msync\n") || Contains(r.out, "): mode volatile\n")) << r.out;
 
   // What the demo left: a clean image with the truncated, persisted log.
   Ok({"fsck", image});

@@ -203,8 +203,8 @@ HelpPage DemoHelp() {
 struct WriterState {
   std::mutex mu;
   std::condition_variable changed;
-  bool stop_requested = false;  // set by on_recall
-  bool stopped = false;         // set by the writer when it left its loop
+  bool stop_requested = false;         // set by on_recall
+  bool stopped = false;                // set by the writer when it left its loop
   std::atomic<uint64_t> persisted{0};  // records stored and persisted
   Status error;                        // a failed Persist
   std::vector<int64_t> persist_ns;     // per record, written by the writer only
@@ -324,15 +324,16 @@ bool Demo::ParseArgs() {
   size_bytes_ = *size;
   map_length_ = (*length + kBlockSize - 1) / kBlockSize * kBlockSize;
   if (args_.records < kMinRecords) {
-    ReportMessage("demo", "--records " + std::to_string(args_.records) + " is too small: at least " +
-                              std::to_string(kMinRecords) + " (8 KiB of records)",
+    ReportMessage("demo",
+                  "--records " + std::to_string(args_.records) + " is too small: at least " +
+                      std::to_string(kMinRecords) + " (8 KiB of records)",
                   kExitUsage);
     return false;
   }
   if (map_length_ == 0 || args_.records >= map_length_ / kRecordBytes) {
     ReportMessage("demo",
-                  "--records " + std::to_string(args_.records) + " must be below LENGTH / 64 = " +
-                      std::to_string(map_length_ / kRecordBytes) +
+                  "--records " + std::to_string(args_.records) +
+                      " must be below LENGTH / 64 = " + std::to_string(map_length_ / kRecordBytes) +
                       " so that the writer is still running when the truncate comes",
                   kExitUsage);
     return false;
@@ -366,9 +367,9 @@ bool Demo::OpenOrCreateImage() {
   auto image = OpenImage(args_.image, access_, /*read_only=*/false);
   if (!image.ok()) {
     const Status& status = image.status();
-    return Fail(args_.image,
-                Status(status.code(), status.message() +
-                                          "; the demo leaves it alone: give another IMAGE"));
+    return Fail(
+        args_.image,
+        Status(status.code(), status.message() + "; the demo leaves it alone: give another IMAGE"));
   }
   device_ = std::move(image->device);
   fs_ = std::move(image->fs);
@@ -444,8 +445,8 @@ void Demo::PrintLayouts(const std::vector<LayoutInfo>& layouts) {
 }
 
 bool Demo::MapWritable() {
-  Step("map_direct", path_ + " " + ByteRange(0, map_length_) +
-                         ", PROT_READ|PROT_WRITE, kMapDirectAllocate");
+  Step("map_direct",
+       path_ + " " + ByteRange(0, map_length_) + ", PROT_READ|PROT_WRITE, kMapDirectAllocate");
   MapDirectOptions options;
   options.on_recall = [this] { OnRecall(); };
   int64_t begin = NowNs();
@@ -520,17 +521,17 @@ bool Demo::WriteRecords() {
   // Wait until the writer persisted --records records (or stopped early).
   std::unique_lock lock(writer_.mu);
   int64_t begin = NowNs();
-  writer_.changed.wait(lock, [this] {
-    return writer_.stopped || writer_.persisted.load() >= args_.records;
-  });
+  writer_.changed.wait(
+      lock, [this] { return writer_.stopped || writer_.persisted.load() >= args_.records; });
   int64_t took = NowNs() - begin;
   uint64_t done = writer_.persisted.load();
   if (done < args_.records) {
     lock.unlock();
     writer_thread_.join();
     if (!writer_.error.ok()) return Fail("persist", writer_.error);
-    return Check(false, "persist", "the writer stopped after " + std::to_string(done) +
-                                       " of " + std::to_string(args_.records) + " records");
+    return Check(false, "persist",
+                 "the writer stopped after " + std::to_string(done) + " of " +
+                     std::to_string(args_.records) + " records");
   }
   std::vector<int64_t> samples(writer_.persist_ns.begin(), writer_.persist_ns.begin() + done);
   lock.unlock();
@@ -541,9 +542,9 @@ bool Demo::WriteRecords() {
   Detail("writer thread (tid " + std::to_string(writer_.tid) +
          "): record i (64 bytes) is stored at file offset 64*i through");
   Detail("the mapping, then Persist(record, 64); it goes on until it is told to stop.");
-  Detail(std::to_string(done) + " records persisted in " + Duration(took) + "; store + Persist: " +
-         "median " + Duration(percentile(0.5)) + ", p99 " + Duration(percentile(0.99)) +
-         ", max " + Duration(samples.back()));
+  Detail(std::to_string(done) + " records persisted in " + Duration(took) +
+         "; store + Persist: " + "median " + Duration(percentile(0.5)) + ", p99 " +
+         Duration(percentile(0.99)) + ", max " + Duration(samples.back()));
   return true;
 }
 
@@ -605,10 +606,10 @@ bool Demo::TruncateWhileWriting() {
   bool writable_gone = std::none_of(after.begin(), after.end(), [this](const LayoutInfo& l) {
     return l.id == writable_->layout();
   });
-  bool readable_kept =
-      readable_ && !readable_->torn_down() &&
-      std::any_of(after.begin(), after.end(),
-                  [this](const LayoutInfo& l) { return l.id == readable_->layout(); });
+  bool readable_kept = readable_ && !readable_->torn_down() &&
+                       std::any_of(after.begin(), after.end(), [this](const LayoutInfo& l) {
+                         return l.id == readable_->layout();
+                       });
   if (!Check(writable_gone && writable_->torn_down(), "recall",
              "the rw layout is still listed after the truncate")) {
     return false;
@@ -745,10 +746,11 @@ bool Demo::Fsck() {
     Detail(p.check + " " + p.where + ": " + p.message);
   }
   Detail(std::to_string(report->inodes_in_use) + " inodes, " +
-         std::to_string(report->blocks_in_use) + " blocks in use; journal: " +
-         report->journal_state);
-  Detail(std::string(report->clean() ? "clean" : std::to_string(report->problems.size()) +
-                                                     " problems found") +
+         std::to_string(report->blocks_in_use) +
+         " blocks in use; journal: " + report->journal_state);
+  Detail(std::string(report->clean()
+                         ? "clean"
+                         : std::to_string(report->problems.size()) + " problems found") +
          "; took " + Duration(NowNs() - begin));
   return Check(report->clean(), "fsck", "the image has problems");
 }
@@ -784,8 +786,7 @@ void AddDemoCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Com
   CLI::App* sub = AddCommandWithHelp(app, DemoHelp());
   sub->add_option("IMAGE", args->image,
                   "the image (default mdfs-demo.img); created and formatted if absent");
-  sub->add_option("--size", args->size, "size of a new image (default 256M)")
-      ->option_text("SIZE");
+  sub->add_option("--size", args->size, "size of a new image (default 256M)")->option_text("SIZE");
   sub->add_option("--path", args->path, "the demo file inside the image (default /map-demo.log)")
       ->option_text("PATH");
   sub->add_option("--length", args->length, "length of the writable mapping (default 1M)")

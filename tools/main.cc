@@ -73,11 +73,12 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "mdfs " MDFS_VERSION " (on-device format v1)",
                        "print the version and exit");
   GlobalOptions globals;
-  CLI::Option* access = app.add_option("--access", globals.access,
-                 "how the image is accessed: pread (pread/pwrite, the default) or mmap "
-                 "(a shared mapping, the DAX path); may also follow the command name")
-      ->check(CLI::IsMember({"pread", "mmap"}))
-      ->option_text("pread|mmap");
+  CLI::Option* access =
+      app.add_option("--access", globals.access,
+                     "how the image is accessed: pread (pread/pwrite, the default) or mmap "
+                     "(a shared mapping, the DAX path); may also follow the command name")
+          ->check(CLI::IsMember({"pread", "mmap"}))
+          ->option_text("pread|mmap");
   app.require_subcommand(1, 1);
   app.fallthrough();
   std::vector<Command> commands;

@@ -4,9 +4,9 @@
 // and direct_map.cc (4); direct_bench.cc parses the options, prints the
 // machine and runs them.
 //
-// The mdfs rows need the lease and map_direct layers. Without them (CMake
-// found no mdfs_direct / mdfs_lease target) the binary is built with the host
-// baselines only and says so in its header: MDFS_BENCH_DIRECT_WITH_MDFS is 0.
+// The mdfs rows need the lease and direct layers with MapDirect. Without them
+// (bench/CMakeLists.txt) the binary is built with the host baselines only and
+// says so in its header: MDFS_BENCH_DIRECT_WITH_MDFS is 0.
 #ifndef MDFS_BENCH_DIRECT_BENCH_H_
 #define MDFS_BENCH_DIRECT_BENCH_H_
 

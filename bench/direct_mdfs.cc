@@ -43,7 +43,8 @@ std::unique_ptr<MdfsTarget> OpenMemoryTarget(uint64_t size_bytes) {
 }
 
 InodeNumber MdfsTarget::CreateFile() {
-  const std::string name = "f" + std::to_string(next_file++);
+  std::string name = "f";  // (not "f" + to_string: g++ 12 warns -Wrestrict on it, falsely)
+  name += std::to_string(next_file++);
   auto attributes = fs->Create(kRootInode, name, 0644);
   if (!attributes.ok()) Fail("mdfs Create " + name, attributes.status().ToString());
   return attributes->ino;

@@ -37,6 +37,10 @@
 #include "device/cache_flush.h"
 #endif
 
+#ifndef MDFS_BENCH_PMEM_VERSION
+#define MDFS_BENCH_PMEM_VERSION "?"
+#endif
+
 #ifndef MDFS_BENCH_DEFAULT_DIR
 #define MDFS_BENCH_DEFAULT_DIR "."
 #endif
@@ -157,13 +161,13 @@ void PrintContext(const Env& env) {
               ReadFirstLine("/proc/sys/fs/lease-break-time").c_str());
   std::printf("load:        %s (1/5/15 min load average at start; the machine is shared)\n",
               LoadAverage().c_str());
-  std::printf("compiler:    g++ %s%s; libpmem %d.%d (PMDK)\n", __VERSION__,
+  std::printf("compiler:    g++ %s%s; PMDK libpmem %s (API %d.%d)\n", __VERSION__,
 #ifdef NDEBUG
               ", NDEBUG",
 #else
               ", assertions ON (not a Release build)",
 #endif
-              PMEM_MAJOR_VERSION, PMEM_MINOR_VERSION);
+              MDFS_BENCH_PMEM_VERSION, PMEM_MAJOR_VERSION, PMEM_MINOR_VERSION);
   std::printf("dir:         %s (%s)\n", p.dir.c_str(), MountOf(p.dir).c_str());
 #if MDFS_BENCH_DIRECT_WITH_MDFS
   std::printf("mdfs:        image: %s\n", env.image->describe.c_str());

@@ -409,17 +409,14 @@ TEST(DirectRaceTest, HarnessDetectsDmaWithoutAPinInBsBytes) {
   EXPECT_TRUE(outcome.watched_seen) << "unpinned DMA went unnoticed by B's verifier";
 }
 
-// Found by this suite (the remote client's ownership check, oracle 3):
-// LeaseManagerImpl::RevokeExpiredOrSelf erases a revoked layout under its
-// mutex and only then calls the holder's OnRevoke (Deliver, outside the
-// mutex). Another breaker whose range overlaps the layout wakes up, finds
-// no conflict and changes the block map while OnRevoke — the fence: "tear
-// down what it still has on the range before returning" — is still
-// running; the holder's last DMA can land in blocks already given to
-// another file. (Release and ReleaseHolder have the same gap for long-term
-// pins' TearDown: src/direct/uring_registration_test.cc,
-// DISABLED_ABreakerWaitsForTheTeardownOfAReleasedLayout.) Enable when the
-// lease manager keeps such a layout as a conflict until Deliver returns.
+// Found by this suite (the remote client's ownership check, oracle 3), and
+// fixed: LeaseManagerImpl::RevokeExpiredOrSelf erased a revoked layout under
+// its mutex and only then called the holder's OnRevoke outside it, so
+// another breaker overlapping the layout found no conflict and changed the
+// block map while OnRevoke — the fence — was still running. A layout whose
+// callback (OnRevoke, or registrars' TearDown after Release) runs on another
+// thread now counts as a conflict until it returns (invariant 9 of
+// doc/leases.md).
 class FencingHolder : public LayoutHolder {
  public:
   void OnRecall(const LayoutInfo&) override {}  // never gives the layout back
@@ -433,7 +430,7 @@ class FencingHolder : public LayoutHolder {
   std::atomic<bool> fenced{false};
 };
 
-TEST(DirectRaceTest, DISABLED_ASecondBreakerWaitsForTheRevocationOfTheFirst) {
+TEST(DirectRaceTest, ASecondBreakerWaitsForTheRevocationOfTheFirst) {
   auto device = CreateMemoryDevice(32 * kMiB);
   ASSERT_TRUE(device.ok());
   FormatOptions format;

@@ -106,7 +106,9 @@ LeaseManagerImpl::Notice LeaseManagerImpl::RemoveLocked(LayoutId id, LayoutState
 
 void LeaseManagerImpl::Deliver(std::unique_lock<std::mutex>& lock, LayoutId id, Notice notice,
                                void (LayoutHolder::*callback)(const LayoutInfo&)) {
-  in_flight_[id] = InFlight{std::this_thread::get_id(), notice.holder};
+  const LayoutInfo& info = notice.info;
+  in_flight_[id] = InFlight{std::this_thread::get_id(), notice.holder,
+                            FileRange{info.ino, info.offset, info.offset + info.length}};
   lock.unlock();
   for (LongTermRegistrar* registrar : notice.teardown) registrar->TearDown();
   if (callback != nullptr) (notice.holder->*callback)(notice.info);

@@ -85,6 +85,8 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   LayoutInfo InfoLocked(const Layout& layout) const REQUIRES(mu_);
   bool BreakerHoldsLocked(InodeNumber ino, uint64_t begin, uint64_t end) const REQUIRES(mu_);
   bool BreakerConflictsLocked(const Breaker& breaker) const REQUIRES(mu_);
+  // A callback of an overlapping layout runs on another thread.
+  bool InFlightOverlapsLocked(const FileRange& range) const REQUIRES(mu_);
   // Removes a layout; returns what must run outside mu_ (teardowns).
   Notice RemoveLocked(LayoutId id, LayoutState final_state) REQUIRES(mu_);
   // Runs a notice's teardowns and `callback` outside mu_, marking the
@@ -110,9 +112,12 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   std::map<PinId, FileRange> pins_ GUARDED_BY(mu_);
   std::unordered_map<InodeNumber, uint32_t> sealed_mappings_ GUARDED_BY(mu_);
   // Layouts whose holder callback is running: on which thread, for whom.
+  // Until the callback returns, its range still counts as held: a revoked
+  // or released layout's holder or registrars may still be fencing.
   struct InFlight {
     std::thread::id thread;
     const LayoutHolder* holder = nullptr;
+    FileRange range;
   };
   std::unordered_map<LayoutId, InFlight> in_flight_ GUARDED_BY(mu_);
   // True while a callback for `holder` (any layout when nullptr: `id`) runs

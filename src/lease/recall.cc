@@ -45,11 +45,23 @@ Result<BreakTicket> LeaseManagerImpl::BeginBlockMapChange(const BlockMapChange& 
   for (const auto& [pin_id, pinned] : pins_) {
     if (pinned.Overlaps(range.ino, range.begin, range.end)) must_wait = true;
   }
+  if (InFlightOverlapsLocked(range)) must_wait = true;
   return BreakTicket{id, must_wait};
+}
+
+bool LeaseManagerImpl::InFlightOverlapsLocked(const FileRange& range) const {
+  const std::thread::id me = std::this_thread::get_id();
+  for (const auto& [id, flying] : in_flight_) {
+    if (flying.thread != me && flying.range.Overlaps(range.ino, range.begin, range.end)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool LeaseManagerImpl::BreakerConflictsLocked(const Breaker& breaker) const {
   for (const FileRange& r : breaker.ranges) {
+    if (InFlightOverlapsLocked(r)) return true;
     for (const auto& [id, layout] : layouts_) {
       if (layout.range.Overlaps(r.ino, r.begin, r.end)) return true;
     }

@@ -20,6 +20,11 @@
 //   4. Unmap returns only when no holder callback of this mapping is
 //      running (unless called from inside one).
 //
+// Lifetime: a revoked mapping never calls its LeaseManager again, so a
+// mapping may outlive the manager that revoked it (~LeaseManager revokes
+// every layout). A mapping of a sealed file holds no layout and is never
+// revoked: its manager must outlive it (Unmap calls RemoveSealedMapping).
+//
 // Thread-safety: all methods may be called from any thread.
 #ifndef MDFS_SRC_DIRECT_DIRECT_MAPPING_IMPL_H_
 #define MDFS_SRC_DIRECT_DIRECT_MAPPING_IMPL_H_

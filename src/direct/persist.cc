@@ -70,7 +70,12 @@ void CopyNonTemporal(void* destination, const void* source, size_t length) {
 Status CopyPersistRange(PersistenceMode mode, void* destination, const void* source,
                         size_t length) {
   if (mode != PersistenceMode::kCpuCache) {
-    std::memcpy(destination, source, length);
+    if (length >= kNonTemporalCopyMinBytesWithoutFlush) {
+      CopyNonTemporal(destination, source, length);
+      DrainStores();  // out of the write-combining buffers before msync reads the pages
+    } else {
+      std::memcpy(destination, source, length);
+    }
     return PersistRange(mode, destination, length);
   }
   if (length >= kNonTemporalCopyMinBytes) {

@@ -8,9 +8,8 @@
 //   kVolatile   nothing                               store fence   Drain
 //
 // CopyPersist copies with non-temporal stores (libpmem) when the copy is
-// large enough for that to win (kNonTemporalCopyMinBytes), else with
-// memcpy + cache-line write-back; then makes the bytes durable as Persist.
-// On msync and volatile modes it is memcpy + Persist.
+// large enough for that to win, else with memcpy (+ cache-line write-back
+// on kCpuCache); then makes the bytes durable as Persist does.
 //
 // Thread-safety: stateless; callers keep the range mapped for the call.
 #ifndef MDFS_SRC_DIRECT_PERSIST_H_
@@ -23,9 +22,13 @@
 
 namespace mdfs::direct_internal {
 
-// From this size up, non-temporal stores beat memcpy + CLWB (measured:
-// doc/map_direct.md, "Choosing the copy").
+// kCpuCache: from this size up, non-temporal stores beat memcpy + CLWB
+// (measured: doc/map_direct.md, "Choosing the copy").
 inline constexpr size_t kNonTemporalCopyMinBytes = 64;
+// Other modes (no cache-line write-back to save): memcpy into a destination
+// that stays cached wins at every size; streaming, non-temporal stores win
+// from a few KiB. A copy this large (past a core's L2) does not stay cached.
+inline constexpr size_t kNonTemporalCopyMinBytesWithoutFlush = 256 * 1024;
 
 Status FlushRange(PersistenceMode mode, const void* address, size_t length);
 void DrainStores();

@@ -74,11 +74,12 @@ TEST_P(PersistTest, FlushDrainAndPersistSucceedOnAnyAlignment) {
   EXPECT_TRUE(PersistRange(GetParam(), mapping_.data(), kRegionBytes).ok());
 }
 
-// The persisted bytes are the file's bytes (read back with pread).
+// The persisted bytes are the file's bytes (read back with pread), for
+// sizes around both non-temporal thresholds.
 TEST_P(PersistTest, CopyPersistCopiesEverySizeAroundTheThreshold) {
-  const size_t threshold = kNonTemporalCopyMinBytes;
-  for (size_t size : {size_t{1}, size_t{63}, size_t{64}, threshold - 1, threshold, threshold + 1,
-                      size_t{4097}, size_t{1} << 20}) {
+  const size_t small = kNonTemporalCopyMinBytes, large = kNonTemporalCopyMinBytesWithoutFlush;
+  for (size_t size : {size_t{1}, size_t{63}, small - 1, small, small + 1, size_t{4097}, large - 1,
+                      large, large + 1, size_t{1} << 20}) {
     for (size_t misalign : {0, 8, 61}) {
       const auto source = Bytes(size, static_cast<uint8_t>(size + misalign));
       std::byte* destination = mapping_.data() + 8192 + misalign;
@@ -101,9 +102,15 @@ TEST(Persist, MsyncOfUnmappedAddressesNamesTheFailure) {
       << status.message();
 }
 
-// The measurement behind kNonTemporalCopyMinBytes: ns per copy + drain of
-// memcpy + CLWB and of libpmem's non-temporal copy, into one hot line and
-// streaming through 256 MiB. Run with --gtest_also_run_disabled_tests.
+// The measurement behind kNonTemporalCopyMinBytes and
+// kNonTemporalCopyMinBytesWithoutFlush: ns per copy + fence of memcpy +
+// CLWB, of libpmem's non-temporal copy, and of plain memcpy, into one hot
+// destination and streaming through 256 MiB. Run with
+// --gtest_also_run_disabled_tests.
+void PlainCopy(void* destination, const void* source, size_t length) {
+  std::memcpy(destination, source, length);
+}
+
 double NsPerCopy(void (*copy)(void*, const void*, size_t), std::byte* region, size_t region_bytes,
                  const std::byte* source, size_t size, bool stream) {
   const size_t stride = std::max<size_t>(size, 4096);
@@ -130,14 +137,18 @@ TEST(Persist, DISABLED_MeasureCopyThreshold) {
   ASSERT_NE(region, MAP_FAILED);
   const auto source = Bytes(1 << 20, 3);
   auto* base = static_cast<std::byte*>(region);
-  std::printf("%8s %12s %12s %12s %12s   (ns per copy + fence)\n", "bytes", "clwb hot", "nt hot",
-              "clwb stream", "nt stream");
+  std::printf("%8s %10s %10s %10s %10s %10s %10s   (ns per copy + fence)\n", "bytes", "clwb hot",
+              "nt hot", "copy hot", "clwb strm", "nt strm", "copy strm");
   for (size_t size = 64; size <= (size_t{1} << 20); size *= 2) {
-    std::printf("%8zu %12.0f %12.0f %12.0f %12.0f\n", size,
-                NsPerCopy(CopyWithCacheLineWriteBack, base, kRegion, source.data(), size, false),
-                NsPerCopy(CopyNonTemporal, base, kRegion, source.data(), size, false),
-                NsPerCopy(CopyWithCacheLineWriteBack, base, kRegion, source.data(), size, true),
-                NsPerCopy(CopyNonTemporal, base, kRegion, source.data(), size, true));
+    double ns[6];
+    int column = 0;
+    for (bool stream : {false, true}) {
+      for (auto copy : {CopyWithCacheLineWriteBack, CopyNonTemporal, PlainCopy}) {
+        ns[column++] = NsPerCopy(copy, base, kRegion, source.data(), size, stream);
+      }
+    }
+    std::printf("%8zu %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f\n", size, ns[0], ns[1], ns[2],
+                ns[3], ns[4], ns[5]);
   }
   munmap(region, kRegion);
 }

@@ -127,14 +127,17 @@ Status DirectMappingImpl::CopyPersist(void* destination, const void* source, siz
   return CopyPersistRange(mode_, destination, source, length);
 }
 
+// The flags are set before the range is poisoned, so a thread whose access
+// faults on the poisoned range then sees torn_down() (and revoked()).
 bool DirectMappingImpl::TearDownLocked(bool revoked) {
   if (revoked) revoked_.store(true);
-  if (!unmapped_ && !torn_down_.load()) {
+  const bool poison = !unmapped_ && !torn_down_.load();
+  torn_down_.store(true);
+  if (poison) {
     // Poison falls back to PROT_NONE by itself; either way no device byte
     // stays reachable, which is what invariant 2 needs.
     (void)range_->Poison();
   }
-  torn_down_.store(true);
   const bool release = must_release_;
   must_release_ = false;
   return release;

@@ -95,8 +95,8 @@ class DirectMappingImpl final : public DirectMapping, public LayoutHolder {
   // OK when [address, address + length) lies inside the mapping and the
   // mapping is live. REQUIRES_SHARED(mutex_).
   Status CheckUsable(const void* address, size_t length) const REQUIRES_SHARED(mutex_);
-  // Poisons the range (SIGBUS on access) unless it is already torn down or
-  // unmapped; marks it torn down. Returns whether the caller must give the
+  // Marks the mapping torn down (and revoked), then poisons the range
+  // (SIGBUS on access) unless it was already torn down or unmapped. Returns whether the caller must give the
   // layout back (and clears that duty).
   bool TearDownLocked(bool revoked) REQUIRES(mutex_);
   void WaitForCallbacks();

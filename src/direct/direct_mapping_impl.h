@@ -96,8 +96,9 @@ class DirectMappingImpl final : public DirectMapping, public LayoutHolder {
   // mapping is live. REQUIRES_SHARED(mutex_).
   Status CheckUsable(const void* address, size_t length) const REQUIRES_SHARED(mutex_);
   // Marks the mapping torn down (and revoked), then poisons the range
-  // (SIGBUS on access) unless it was already torn down or unmapped. Returns whether the caller must give the
-  // layout back (and clears that duty).
+  // (SIGBUS on access) unless it was already torn down or unmapped.
+  // Returns whether the caller must give the layout back (and clears that
+  // duty).
   bool TearDownLocked(bool revoked) REQUIRES(mutex_);
   void WaitForCallbacks();
 

@@ -2,6 +2,7 @@
 // when new) and durable in metadata, then the layout granted while no
 // block-map change can run (MAP_DIRECT, layouts).
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <vector>
 
@@ -69,8 +70,9 @@ Status FileSystemImpl::PrepareDirectAccessAttempt(InodeNumber ino, uint64_t offs
                                                   uint64_t length, uint32_t flags,
                                                   const DirectAccessGrant& grant) {
   if (flags & ~kDirectKnownFlags) {
-    return NotSupported("direct access flags 0x" + std::to_string(flags & ~kDirectKnownFlags) +
-                        " are not supported");
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%x", flags & ~kDirectKnownFlags);
+    return NotSupported(std::string("direct access flags ") + hex + " are not supported");
   }
   if (length == 0) return InvalidArgument("direct access to an empty range");
   if (offset > kMaxFileSize || length > kMaxFileSize - offset) {

@@ -50,6 +50,8 @@ Status FileSystemImpl::UnsealAttempt(InodeNumber ino) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  if (inode->is_directory()) return IsDirectory(InodeName(ino) + " is a directory");
+  if (!inode->is_regular()) return InvalidArgument(InodeName(ino) + " is not a regular file");
   if (!(inode->record.flags & kInodeFlagSealed)) return Status::Ok();
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);

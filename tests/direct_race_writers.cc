@@ -566,8 +566,8 @@ void Race::RemoteClient(int id) {
             return LayoutStateOf(layout) + "; the holder has released nothing and its OnRevoke " +
                    "has not returned (it waits for this write)" +
                    (holder.recalled ? "; recalled" : "; not recalled") +
-                   " [lease manager: another breaker proceeded during a revocation; see "
-                   "DISABLED_ASecondBreakerWaitsForTheRevocationOfTheFirst]";
+                   " [the lease-manager bug of ASecondBreakerWaitsForTheRevocationOfTheFirst, "
+                   "fixed in a7ff40f: another breaker proceeded during a revocation]";
           });
           written = device_->Write(
               device_at + n / 2,

@@ -564,15 +564,12 @@ TEST_F(UringRegistrationTest, AFileDeviceOnADiskFileSystemGivesAClearEfaultError
   mapping.reset();
 }
 
-// Found while writing the registrar (reported to the lease-layer owner; not
-// fixed here): LeaseManagerImpl::Release (and ReleaseHolder, and the
-// revocation in RevokeExpiredOrSelf) erases the layout under its mutex and
-// only then runs the long-term pins' TearDown, outside it. A breaker on
-// another thread that overlaps the layout sees no conflict as soon as the
-// layout is erased and frees the blocks while TearDown is still running —
-// i.e. while, per LongTermRegistrar's contract, the device may still reach
-// them. Enable when the lease manager keeps such a layout (or its pending
-// teardowns) as a conflict until Deliver returns.
+// Found while writing the registrar, fixed in a7ff40f: LeaseManagerImpl::
+// Release (and ReleaseHolder, and the revocation in RevokeExpiredOrSelf)
+// erased the layout under its mutex and only then ran the long-term pins'
+// TearDown outside it, so a breaker on another thread overlapping the layout
+// saw no conflict and freed the blocks while TearDown was still running —
+// while, per LongTermRegistrar's contract, the device may still reach them.
 TEST_F(UringRegistrationTest, ABreakerWaitsForTheTeardownOfAReleasedLayout) {
   const InodeNumber ino = CreateFile("a", 256 * kKiB);
   auto mapping = Map(ino, 0, 256 * kKiB);

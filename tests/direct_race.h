@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,16 @@ class Race {
     return "layout " + std::to_string(id) + " gone from the lease manager (released or revoked)";
   }
 
+  // A "DMA" write of the test's writers. Two of them may write the same
+  // block of A at once (a pin and the remote client's layout both allow
+  // it); the mutex orders them so that ThreadSanitizer reports only races
+  // with the engine's own device accesses — a writer reaching blocks the
+  // engine reuses.
+  Status DmaWrite(uint64_t device_offset, std::span<const std::byte> bytes) {
+    std::lock_guard lock(dma_mu_);
+    return device_->Write(device_offset, bytes);
+  }
+
   void UnexpectedStatus(const char* who, const Status& status) {
     failures.Add(std::string(who) + ": unexpected " + status.ToString());
   }
@@ -201,6 +212,7 @@ class Race {
   const InodeNumber a_;
   const Knobs knobs_;
   std::vector<std::atomic<uint8_t>> once_a_;  // device blocks ever seen in A
+  std::mutex dma_mu_;
 
  public:
   Failures failures;

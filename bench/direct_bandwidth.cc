@@ -162,7 +162,6 @@ void RunPair(Env& env, const SameMemory& memory, const std::string& where,
 
 void RunBandwidth(Env& env) {
   const Chunking c = ChunkingFor(env.p);
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   AlignedBuffer pattern(kMiB);
   for (MdfsTarget* target : {env.memory.get(), env.image.get()}) {
     const bool memory = target == env.memory.get();
@@ -209,23 +208,6 @@ void RunBandwidth(Env& env) {
     const std::string numbers[2] = {memory ? "2a" : "2c", memory ? "2b" : "2d"};
     RunPair(env, same, where, numbers, note, copy_persist);
   }
-#else
-  // Stand-in until MAP_DIRECT exists: a second mmap of the same memfd.
-  auto memfd = std::make_shared<Memfd>(c.total, /*touch=*/true);
-  void* second = mmap(nullptr, c.total, PROT_READ | PROT_WRITE, MAP_SHARED, memfd->fd(), 0);
-  CheckErrno(second != MAP_FAILED, "mmap memfd");
-  SameMemory same;
-  same.direct = static_cast<std::byte*>(second);
-  same.pieces.resize(c.chunks);
-  for (uint64_t k = 0; k < c.chunks; ++k) {
-    same.pieces[k].push_back({memfd->base() + k * c.chunk, c.chunk});
-  }
-  const std::string numbers[2] = {"2a", "2b"};
-  RunPair(env, same, "memfd", numbers,
-          "baselines-only build: the \"MAP_DIRECT mapping\" row is a second mmap of the memfd",
-          nullptr);
-  munmap(second, c.total);
-#endif
 }
 
 }  // namespace mdfs::bench::direct

@@ -33,9 +33,7 @@
 
 #include "direct_table.h"
 
-#if MDFS_BENCH_DIRECT_WITH_MDFS
 #include "device/cache_flush.h"
-#endif
 
 #ifndef MDFS_BENCH_PMEM_VERSION
 #define MDFS_BENCH_PMEM_VERSION "?"
@@ -152,10 +150,8 @@ void PrintContext(const Env& env) {
               sysconf(_SC_NPROCESSORS_ONLN), FirstLineWith("/proc/cpuinfo", "model name").c_str(),
               FirstLineWith("/proc/meminfo", "MemTotal").c_str());
   std::printf("cpu flush:   %s (cpuinfo flags)", CacheFlushFlags().c_str());
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   std::printf("; mdfs uses %s", device_internal::CacheFlushInstructionName(
                                     device_internal::BestCacheFlushInstruction()));
-#endif
   std::printf("\n");
   std::printf("kernel:      %s %s; /proc/sys/fs/lease-break-time %s s\n", u.sysname, u.release,
               ReadFirstLine("/proc/sys/fs/lease-break-time").c_str());
@@ -169,13 +165,8 @@ void PrintContext(const Env& env) {
 #endif
               MDFS_BENCH_PMEM_VERSION, PMEM_MAJOR_VERSION, PMEM_MINOR_VERSION);
   std::printf("dir:         %s (%s)\n", p.dir.c_str(), MountOf(p.dir).c_str());
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   std::printf("mdfs:        image: %s\n", env.image->describe.c_str());
   std::printf("             memory: %s\n", env.memory->describe.c_str());
-#else
-  std::printf(
-      "mdfs:        NOT BUILT (no MapDirect or lease layer at build time): host baselines only\n");
-#endif
   std::printf(
       "persistence: no persistent memory here (no MAP_SYNC, no device-dax): a cache-line\n"
       "             flush (pmem_persist, mdfs's cpu-cache path) of DRAM or of the page\n"
@@ -207,7 +198,6 @@ int Main(int argc, char** argv) {
     std::string mount = MountOf(p.dir);
     env.host = mount == "?" ? "host" : mount.substr(0, mount.find(' '));
   }
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   // Room for what the sections write, with slack for metadata and the journal.
   const uint64_t big = p.map_big_mib * kMiB, bandwidth = p.bandwidth_mib * kMiB;
   const uint64_t image_data = big + bandwidth + 16 * kMiB;
@@ -218,7 +208,6 @@ int Main(int argc, char** argv) {
   };
   env.image = OpenImageTarget(env.base + ".img", device_size(image_data), p.image_device);
   env.memory = OpenMemoryTarget(device_size(memory_data));
-#endif
   PrintContext(env);
 
   auto wanted = [&](char section) { return p.sections.find(section) != std::string::npos; };

@@ -3,10 +3,6 @@
 // each: direct_persist.cc (1), direct_bandwidth.cc (2), direct_recall.cc (3)
 // and direct_map.cc (4); direct_bench.cc parses the options, prints the
 // machine and runs them.
-//
-// The mdfs rows need the lease and direct layers with MapDirect. Without them
-// (bench/CMakeLists.txt) the binary is built with the host baselines only and
-// says so in its header: MDFS_BENCH_DIRECT_WITH_MDFS is 0.
 #ifndef MDFS_BENCH_DIRECT_BENCH_H_
 #define MDFS_BENCH_DIRECT_BENCH_H_
 
@@ -17,13 +13,7 @@
 
 #include "direct_host.h"
 
-#ifndef MDFS_BENCH_DIRECT_WITH_MDFS
-#define MDFS_BENCH_DIRECT_WITH_MDFS 0
-#endif
-
-#if MDFS_BENCH_DIRECT_WITH_MDFS
 #include "direct_mdfs.h"
-#endif
 
 namespace mdfs::bench::direct {
 
@@ -51,10 +41,8 @@ struct Env {
   std::string base;  // path prefix for everything created in p.dir
   std::string host;  // type of the file system holding p.dir: "ext4"
   std::vector<Headline> headlines;
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   std::unique_ptr<MdfsTarget> image;   // mdfs on an image file in p.dir
   std::unique_ptr<MdfsTarget> memory;  // mdfs on CreateMemoryDevice
-#endif
   std::string H(const char* rest) const { return host + " " + rest; }
   void AddHeadline(std::string what, std::string ratio) {
     headlines.push_back({std::move(what), std::move(ratio)});

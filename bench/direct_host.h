@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "host_info.h"
 #include "mdfs/status.h"
 
 namespace mdfs::bench::direct {
@@ -103,10 +104,7 @@ void PwriteAll(int fd, const std::byte* data, size_t length, uint64_t offset);
 void FdatasyncOrFail(int fd);
 
 // Context for the header.
-std::string LoadAverage();                                            // "0.52 0.40 0.31"
-std::string FirstLineWith(const char* path, const std::string& key);  // /proc/cpuinfo etc.
-std::string MountOf(const std::string& dir);                          // "ext4 /dev/vda on /"
-std::string ReadFirstLine(const char* path);                          // "" if unreadable
+// (LoadAverage, FirstLineWith, MountOf, ReadFirstLine: host_info.h.)
 // "clwb clflushopt clflush" (those of the three the CPU has).
 std::string CacheFlushFlags();
 // "Rss 262144 kB, PMD-mapped 0 kB": /proc/self/smaps summed over the

@@ -59,7 +59,6 @@ void MapTable(Env& env, uint64_t size, const std::string& number,
       {"mmap(MAP_POPULATE)+munmap (memfd)", "-", nullptr,
        [memfd, fd, size](uint64_t) { return MmapMunmap(fd, size, MAP_POPULATE); }},
   };
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   for (MdfsTarget* target : {env.memory.get(), env.image.get()}) {
     const InodeNumber ino = target == env.memory.get() ? files.memory : files.image;
     t.rows.push_back({"mdfs MapDirect+Unmap (" + target->label + ")", "-", nullptr,
@@ -72,17 +71,14 @@ void MapTable(Env& env, uint64_t size, const std::string& number,
   t.notes.push_back("mdfs rows: MapDirect(PROT_READ|PROT_WRITE, no flags) of [0, " +
                     SizeName(size) + ") of a written file, then the mapping's destructor");
   t.extra_ratios = {{2, 1}, {3, 0}};
-#endif
   t.warmup_ops = env.p.quick ? 1 : 10;
   t.samples = size >= 64 * kMiB ? std::max<uint64_t>(env.p.iterations / 5, 3) : env.p.iterations;
   t.batch = 10;
   auto s = RunTable(t);
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   env.AddHeadline("map+unmap " + SizeName(size) + ", mdfs MapDirect (memory) / mmap+munmap",
                   FormatRatio(s[2].median_ns, s[0].median_ns));
   env.AddHeadline("map+unmap " + SizeName(size) + ", mdfs MapDirect (memory) / mmap(POPULATE)",
                   FormatRatio(s[2].median_ns, s[1].median_ns));
-#endif
 }
 
 // Per-size first-time cost (tables 4d..): allocate + zero + map + unmap.
@@ -138,7 +134,6 @@ void AllocateTable(Env& env, uint64_t size, const std::string& number, bool on_i
          }},
     };
   }
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   MdfsTarget* target = on_image ? env.image.get() : env.memory.get();
   const InodeNumber ino = target->CreateFile();
   t.rows.push_back({"mdfs MapDirect(allocate)+Unmap (" + target->label + ")",
@@ -166,21 +161,18 @@ void AllocateTable(Env& env, uint64_t size, const std::string& number, bool on_i
          return ns;
        }});
   t.extra_ratios = {{2, 3}};
-#endif
   const bool big = size >= 64 * kMiB;
   t.warmup_ops = env.p.quick || big ? 1 : 5;
   t.samples = big ? env.p.allocate_big_samples
                   : std::max<uint64_t>(env.p.iterations / (on_image ? 5 : 2), 3);
   t.batch = big ? 1 : 5;
   auto s = RunTable(t);
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   env.AddHeadline(
       "first map " + SizeName(size) + " (" + target->label + "), mdfs / " + t.rows[0].name,
       FormatRatio(s[2].median_ns, s[0].median_ns));
   env.AddHeadline("first map " + SizeName(size) + " (" + target->label +
                       "), MapDirect(allocate) / Write(zeros)+MapDirect",
                   FormatRatio(s[2].median_ns, s[3].median_ns));
-#endif
 }
 
 }  // namespace
@@ -190,7 +182,6 @@ void RunMapCost(Env& env) {
   const uint64_t sizes[] = {4 * kKiB, 2 * kMiB, big};
   auto memfd = std::make_shared<Memfd>(big, /*touch=*/true);
   MapFiles files;
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   // Allocated and written once (zeroed by a first allocating map), so that
   // the map rows measure mapping only.
   for (MdfsTarget* target : {env.memory.get(), env.image.get()}) {
@@ -198,7 +189,6 @@ void RunMapCost(Env& env) {
     target->Map(ino, 0, big, kMapDirectAllocate).reset();
     (target == env.memory.get() ? files.memory : files.image) = ino;
   }
-#endif
   char number = 'a';
   for (uint64_t size : sizes) MapTable(env, size, std::string("4") + number++, memfd, files);
   for (uint64_t size : sizes) AllocateTable(env, size, std::string("4") + number++, false);

@@ -1,6 +1,5 @@
 // The mdfs side of mdfs_bench_direct: a file system with its LeaseManager on
-// one device, and the few calls the sections make through it. Compiled only
-// when the lease and map_direct layers are built (MDFS_BENCH_DIRECT_WITH_MDFS).
+// one device, and the few calls the sections make through it.
 #ifndef MDFS_BENCH_DIRECT_MDFS_H_
 #define MDFS_BENCH_DIRECT_MDFS_H_
 

@@ -16,9 +16,7 @@
 #include "direct_bench.h"
 #include "direct_table.h"
 
-#if MDFS_BENCH_DIRECT_WITH_MDFS
 #include "device/cache_flush.h"
-#endif
 
 namespace mdfs::bench::direct {
 
@@ -75,7 +73,6 @@ void DiskTable(Env& env, uint64_t size, const std::string& number) {
        },
        nullptr},
   };
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   // One mapping of a new 2 MiB file (MapDirect allocates and zeroes it):
   // the mdfs row uses its first MiB, the pmem_persist row its second (the
   // same memory, not the same cache lines).
@@ -116,21 +113,10 @@ void DiskTable(Env& env, uint64_t size, const std::string& number) {
        },
        nullptr});
   t.extra_ratios = {{2, 1}, {2, 4}, {3, 0}};
-#else
-  auto pmem_file = std::make_shared<PlainFile>(env.base + ".pmem" + tag, kRegion);
-  std::byte* pmem_region = pmem_file->Map();
-  t.rows.push_back({env.H("mmap+store+pmem_persist"), "cpu cache of page cache: NOT durable",
-                    [=](uint64_t i) {
-                      Store(pmem_region, *source, size, i);
-                      pmem_persist(pmem_region + UpdateOffset(size, i), size);
-                    },
-                    nullptr, kMemoryOpsPerSample});
-#endif
   t.warmup_ops = env.p.quick ? 1 : 25;
   t.samples = env.p.iterations;
   t.batch = 10;
   auto s = RunTable(t);
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   const size_t pmem_row = 3;
   env.AddHeadline(SizeName(size) + " durable update, mdfs MAP_DIRECT+Persist / mdfs Write+Fsync",
                   FormatRatio(s[2].median_ns, s[4].median_ns));
@@ -141,9 +127,6 @@ void DiskTable(Env& env, uint64_t size, const std::string& number) {
   env.AddHeadline(SizeName(size) + " durable update, mdfs MAP_DIRECT+Persist (image) / " +
                       env.H("mmap+store+msync"),
                   FormatRatio(s[2].median_ns, s[1].median_ns));
-#else
-  const size_t pmem_row = 2;
-#endif
   env.AddHeadline(SizeName(size) + " update, " + env.H("mmap+store+msync / pwrite+fdatasync"),
                   FormatRatio(s[1].median_ns, s[0].median_ns));
   env.AddHeadline(SizeName(size) + " update, store+pmem_persist on page cache (NOT durable) / " +
@@ -159,7 +142,6 @@ void MemoryTable(Env& env, uint64_t size, const std::string& number) {
   t.notes = {
       "nothing on this machine is persistent memory: every row here is NOT durable; the "
       "table is the CPU cost of each way to persist, on the same memory"};
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   MdfsTarget& memory = *env.memory;
   std::shared_ptr<DirectMapping> mapping =
       memory.Map(memory.CreateFile(), 0, kRows * kRegion, kMapDirectAllocate);
@@ -172,11 +154,6 @@ void MemoryTable(Env& env, uint64_t size, const std::string& number) {
       "); mdfs's own cache-line flush: " +
       device_internal::CacheFlushInstructionName(device_internal::BestCacheFlushInstruction()) +
       " + sfence");
-#else
-  auto memfd = std::make_shared<Memfd>(kRows * kRegion, /*touch=*/true);
-  std::byte* base = memfd->base();
-  const std::string where = "memfd";
-#endif
   auto region = [base](int row) { return base + row * kRegion; };
   t.rows.push_back({"store+pmem_persist (" + where + ")", "cpu cache of DRAM: NOT durable",
                     [=](uint64_t i) {
@@ -184,7 +161,6 @@ void MemoryTable(Env& env, uint64_t size, const std::string& number) {
                       pmem_persist(region(0) + UpdateOffset(size, i), size);
                     },
                     nullptr, kMemoryOpsPerSample});
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   t.rows.push_back(
       {"mdfs MAP_DIRECT store+Persist (memory)", MappingDurability(mapping->persistence_mode()),
        [=](uint64_t i) {
@@ -199,7 +175,6 @@ void MemoryTable(Env& env, uint64_t size, const std::string& number) {
                       device_internal::PersistCacheLines(region(2) + UpdateOffset(size, i), size);
                     },
                     nullptr, kMemoryOpsPerSample});
-#endif
   t.rows.push_back({"store+msync(MS_SYNC) (" + where + ")", "msync of memfd: NOT durable",
                     [=](uint64_t i) {
                       Store(region(3), *source, size, i);
@@ -213,13 +188,11 @@ void MemoryTable(Env& env, uint64_t size, const std::string& number) {
   t.samples = env.p.iterations;
   t.batch = 10;
   auto s = RunTable(t);
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   env.AddHeadline(SizeName(size) + " on memory, mdfs Persist (" +
                       PersistenceModeName(mapping->persistence_mode()) + ") / pmem_persist",
                   FormatRatio(s[1].median_ns, s[0].median_ns));
   env.AddHeadline(SizeName(size) + " on memory, mdfs PersistCacheLines / pmem_persist",
                   FormatRatio(s[2].median_ns, s[0].median_ns));
-#endif
   env.AddHeadline(SizeName(size) + " on memory, store only / store+pmem_persist",
                   FormatRatio(s.back().median_ns, s[0].median_ns));
 }

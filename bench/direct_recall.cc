@@ -124,7 +124,6 @@ void CreateLeaseFile(const std::string& path) {
   PlainFile file(path, kPage);
 }
 
-#if MDFS_BENCH_DIRECT_WITH_MDFS
 // Maps [0, kRecallRange) of `ino` `count` times (the first mapping allocates
 // the range the previous punch left a hole), punches it, checks that every
 // mapping was recalled and torn down. Returns the punch's time.
@@ -153,7 +152,6 @@ double PunchUnderHolders(MdfsTarget& memory, InodeNumber ino, int count, HolderT
   }
   return static_cast<double>(stop - start);
 }
-#endif
 
 void RecallTable(Env& env, int count, const std::string& number, const std::string& lease_path) {
   auto holders = std::make_shared<KernelLeaseHolders>(lease_path, count);
@@ -179,7 +177,6 @@ void RecallTable(Env& env, int count, const std::string& number, const std::stri
       {"kernel open(O_WRONLY), no lease", "-", nullptr,
        [no_lease](uint64_t) { return no_lease->Break(); }},
   };
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   MdfsTarget* memory = env.memory.get();
   const InodeNumber ino_direct = memory->CreateFile(), ino_threads = memory->CreateFile(),
                     ino_none = memory->CreateFile();
@@ -197,7 +194,6 @@ void RecallTable(Env& env, int count, const std::string& number, const std::stri
   t.rows.push_back({"mdfs punch, no holder", "-", nullptr,
                     [=](uint64_t) { return PunchUnderHolders(*memory, ino_none, 0, nullptr); }});
   t.extra_ratios = {{2, 4}};
-#endif
   auto ref_threads = std::make_shared<HolderThreads>(count);
   t.rows.push_back({"ref: " + n + " x futex handoff to a thread and back", "-", nullptr,
                     [ref_threads, count](uint64_t) {
@@ -215,7 +211,6 @@ void RecallTable(Env& env, int count, const std::string& number, const std::stri
   const double kernel_net = s[0].median_ns - s[1].median_ns;
   std::printf("  recall cost (median with holders - median without): kernel %s us",
               FormatMicros(kernel_net).c_str());
-#if MDFS_BENCH_DIRECT_WITH_MDFS
   const double mdfs_net = s[2].median_ns - s[4].median_ns;
   const double threads_net = s[3].median_ns - s[4].median_ns;
   std::printf(", mdfs %s us (%s of the kernel's), mdfs with holder threads %s us (%s)\n",
@@ -228,9 +223,6 @@ void RecallTable(Env& env, int count, const std::string& number, const std::stri
                       FormatMicros(kernel_net) + " us)");
   env.AddHeadline("recall " + n + " holder(s) with holder threads, net: mdfs / kernel",
                   FormatRatio(threads_net, kernel_net) + " (" + FormatMicros(threads_net) + " us)");
-#else
-  std::printf("\n");
-#endif
   env.AddHeadline("kernel lease break, " + n + " holder(s): median",
                   FormatMicros(s[0].median_ns) + " us (open without lease " +
                       FormatMicros(s[1].median_ns) + " us)");

@@ -30,6 +30,7 @@
 
 #include "counting_device.h"
 #include "harness.h"
+#include "host_info.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 
@@ -276,46 +277,6 @@ std::string& Host() {
   return host;
 }
 std::string H(const char* rest) { return Host() + " " + rest; }
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-std::string FirstLineWith(const char* path, const std::string& key) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key, 0) == 0) {
-      size_t colon = line.find(':');
-      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
-      size_t start = v.find_first_not_of(" \t");
-      return start == std::string::npos ? "" : v.substr(start);
-    }
-  }
-  return "?";
-}
-
-// "ext4 /dev/vda on /": the mount that holds `dir`, from /proc/self/mounts.
-std::string MountOf(const std::string& dir) {
-  char resolved[PATH_MAX];
-  if (!realpath(dir.c_str(), resolved)) return "?";
-  std::string path = resolved, best_point, best;
-  std::ifstream in("/proc/self/mounts");
-  std::string source, point, type, rest;
-  while (in >> source >> point >> type && std::getline(in, rest)) {
-    bool under =
-        path == point || point == "/" ||
-        (path.rfind(point, 0) == 0 && path.size() > point.size() && path[point.size()] == '/');
-    if (under && point.size() >= best_point.size()) {
-      best_point = point;
-      best = type + " " + source + " on " + point;
-    }
-  }
-  return best.empty() ? "?" : best;
-}
 
 void PrintContext(const Params& p, const std::string& image_path, Device& file_device,
                   Device& memory_device, uint64_t image_bytes) {

@@ -57,9 +57,7 @@ void AddCopyCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Co
 void AddNamespaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSpaceCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
 void AddSealCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
-#ifdef MDFS_HAVE_MAP_DIRECT
 void AddDemoCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out);
-#endif
 
 }  // namespace mdfs::cli
 

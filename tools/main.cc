@@ -90,9 +90,7 @@ int Main(int argc, char** argv) {
   AddCopyCommands(app, globals, commands);
   AddSpaceCommands(app, globals, commands);
   AddSealCommands(app, globals, commands);
-#ifdef MDFS_HAVE_MAP_DIRECT
   AddDemoCommand(app, globals, commands);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {

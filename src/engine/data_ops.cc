@@ -73,14 +73,11 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
 
 Status FileSystemImpl::PrepareUnwrittenConversion(Inode& inode, BlockMapChangeKind kind,
                                                   uint64_t begin, uint64_t end) {
-  std::optional<uint64_t> first, last;
-  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
-    if (!piece.mapped || !piece.unwritten) continue;
-    if (!first) first = piece.file_block;
-    last = piece.file_block + piece.count;
-  }
-  if (!first) return Status::Ok();
-  return PrepareBlockMapChange(inode, kind, *first * kB, (*last - *first) * kB);
+  std::optional<BlockHull> unwritten = inode.map.Hull(
+      begin, end, [](const MapPiece& piece) { return piece.mapped && piece.unwritten; });
+  if (!unwritten) return Status::Ok();
+  return PrepareBlockMapChange(inode, kind, unwritten->first * kB,
+                               (unwritten->last - unwritten->first) * kB);
 }
 
 Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,

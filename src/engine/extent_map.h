@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "format/format.h"
@@ -35,10 +36,28 @@ struct MapPiece {
   bool unwritten = false;     // mapped only
 };
 
+// File blocks [first, last) spanning every piece that satisfies `wanted`.
+struct BlockHull {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
 class ExtentMap {
  public:
   // Splits [begin, end) into mapped pieces and holes, in file order.
   std::vector<MapPiece> Pieces(uint64_t begin, uint64_t end) const;
+  // The hull of the pieces of [begin, end) for which `wanted(piece)` holds;
+  // nullopt when there is none.
+  template <typename Predicate>
+  std::optional<BlockHull> Hull(uint64_t begin, uint64_t end, Predicate wanted) const {
+    std::optional<BlockHull> hull;
+    for (const MapPiece& piece : Pieces(begin, end)) {
+      if (!wanted(piece)) continue;
+      if (!hull) hull = BlockHull{piece.file_block, 0};
+      hull->last = piece.file_block + piece.count;
+    }
+    return hull;
+  }
   // Extents overlapping [begin, end), unclipped, in order.
   std::vector<MappedExtent> Overlapping(uint64_t begin, uint64_t end) const;
 

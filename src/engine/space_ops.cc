@@ -24,14 +24,10 @@ Status FileSystemImpl::PrepareHoleFill(Inode& inode, BlockMapChangeKind kind, ui
                                        uint64_t end, bool large) {
   // The hull of the holes in [begin, end), widened to whole 2 MiB chunks
   // where AllocateRange may take one (only chunks with nothing mapped).
-  std::optional<uint64_t> first, last;
-  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
-    if (piece.mapped) continue;
-    if (!first) first = piece.file_block;
-    last = piece.file_block + piece.count;
-  }
-  if (!first) return Status::Ok();
-  uint64_t low = *first, high = *last;
+  std::optional<BlockHull> holes =
+      inode.map.Hull(begin, end, [](const MapPiece& piece) { return !piece.mapped; });
+  if (!holes) return Status::Ok();
+  uint64_t low = holes->first, high = holes->last;
   if (large) {
     uint64_t chunk_low = low - low % kBlocksPerChunk;
     if (inode.map.Overlapping(chunk_low, chunk_low + kBlocksPerChunk).empty()) low = chunk_low;

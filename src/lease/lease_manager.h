@@ -73,6 +73,12 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   struct Breaker {
     std::vector<FileRange> ranges;
     std::thread::id thread;  // the breaking thread (its own grants pass)
+    bool Overlaps(const FileRange& range) const {
+      for (const FileRange& r : ranges) {
+        if (r.Overlaps(range.ino, range.begin, range.end)) return true;
+      }
+      return false;
+    }
   };
   // A callback about to run outside mu_.
   struct Notice {

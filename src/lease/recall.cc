@@ -62,12 +62,12 @@ bool LeaseManagerImpl::InFlightOverlapsLocked(const FileRange& range) const {
 bool LeaseManagerImpl::BreakerConflictsLocked(const Breaker& breaker) const {
   for (const FileRange& r : breaker.ranges) {
     if (InFlightOverlapsLocked(r)) return true;
-    for (const auto& [id, layout] : layouts_) {
-      if (layout.range.Overlaps(r.ino, r.begin, r.end)) return true;
-    }
-    for (const auto& [id, pinned] : pins_) {
-      if (pinned.Overlaps(r.ino, r.begin, r.end)) return true;
-    }
+  }
+  for (const auto& [id, layout] : layouts_) {
+    if (breaker.Overlaps(layout.range)) return true;
+  }
+  for (const auto& [id, pinned] : pins_) {
+    if (breaker.Overlaps(pinned)) return true;
   }
   return false;
 }
@@ -77,10 +77,8 @@ void LeaseManagerImpl::DeliverRecalls(std::unique_lock<std::mutex>& lock, const 
     // One at a time: the map may change while a callback runs.
     auto pending = std::find_if(layouts_.begin(), layouts_.end(), [&](auto& entry) {
       const Layout& layout = entry.second;
-      if (layout.state != LayoutState::kRecalling || layout.recall_delivered) return false;
-      return std::any_of(breaker.ranges.begin(), breaker.ranges.end(), [&](const FileRange& r) {
-        return layout.range.Overlaps(r.ino, r.begin, r.end);
-      });
+      return layout.state == LayoutState::kRecalling && !layout.recall_delivered &&
+             breaker.Overlaps(layout.range);
     });
     if (pending == layouts_.end()) return;
     Layout& layout = pending->second;
@@ -102,10 +100,7 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
     auto victim = std::find_if(layouts_.begin(), layouts_.end(), [&](auto& entry) {
       const Layout& layout = entry.second;
       if (layout.state != LayoutState::kRecalling) return false;
-      bool overlaps = std::any_of(breaker.ranges.begin(), breaker.ranges.end(),
-                                  [&](const FileRange& r) {
-                                    return layout.range.Overlaps(r.ino, r.begin, r.end);
-                                  });
+      bool overlaps = breaker.Overlaps(layout.range);
       bool expired = break_ns > 0 && now - layout.recall_ns >= break_ns;
       bool own = self != nullptr && layout.holder == self && layout.recall_delivered;
       return overlaps && (expired || own);
@@ -120,10 +115,8 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
 
 Status LeaseManagerImpl::ConflictStatus(const Breaker& breaker) const {
   size_t layouts = 0, pins = 0;
-  for (const FileRange& r : breaker.ranges) {
-    for (const auto& [id, layout] : layouts_) layouts += layout.range.Overlaps(r.ino, r.begin, r.end);
-    for (const auto& [id, pinned] : pins_) pins += pinned.Overlaps(r.ino, r.begin, r.end);
-  }
+  for (const auto& [id, layout] : layouts_) layouts += breaker.Overlaps(layout.range);
+  for (const auto& [id, pinned] : pins_) pins += breaker.Overlaps(pinned);
   return WouldBlock("recall started: " + std::to_string(layouts) + " layout(s) not yet released, " +
                     std::to_string(pins) + " pin(s) held on inode " +
                     std::to_string(breaker.ranges.front().ino));

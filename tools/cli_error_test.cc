@@ -262,5 +262,48 @@ TEST_F(CliTest, FullDeviceFailsWithNoSpaceAndLeavesNothingBehind) {
   EXPECT_TRUE(Ok({"get", image, "/again", "-"}).out == keep);
 }
 
+// `get` onto the image itself (by any name) and `put` of the image into
+// itself are refused before a byte of the image is truncated or written
+// (issue 7: `mdfs get self.img /f self.img` used to truncate the image).
+TEST_F(ErrorTest, TheImageItselfIsNeverAHostDestinationOrSource) {
+  ASSERT_EQ(::link(image_.c_str(), Path("hard.img").c_str()), 0);
+  ASSERT_EQ(::symlink(image_.c_str(), Path("soft.img").c_str()), 0);
+  int fd = ::open(image_.c_str(), O_RDONLY);  // inherited by mdfs: /proc/self/fd/N
+  ASSERT_GE(fd, 0);
+  std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
+  for (const std::string& name : {image_, Path("hard.img"), Path("soft.img"), by_fd}) {
+    ExpectError(Run({"get", image_, "/dir/file", name}), 1, "get",
+                {"is the image", "same file", "refusing to overwrite"});
+    ExpectImageUnchanged("get " + name);
+    ExpectError(Run({"put", image_, name, "/copy"}), 1, "put",
+                {"is the image", "same file", "refusing to copy into itself"});
+    ExpectImageUnchanged("put " + name);
+  }
+  // The image opened through the symlink or hard link, destination the image.
+  ExpectError(Run({"get", Path("soft.img"), "/dir/file", image_}), 1, "get", {"is the image"});
+  ExpectImageUnchanged("get through the symlink");
+  ::close(fd);
+
+  // Standard output or input redirected onto the image (without truncation).
+  std::string shell_get = std::string(MDFS_BINARY) + " get " + image_ + " /dir/file - 1<>" +
+                          image_ + " 2>" + Path("err");
+  EXPECT_NE(std::system(shell_get.c_str()), 0);
+  EXPECT_TRUE(Contains(ReadFile(Path("err")), "standard output' is the image"))
+      << ReadFile(Path("err"));
+  ExpectImageUnchanged("get to a stdout redirected onto the image");
+  std::string shell_put =
+      std::string(MDFS_BINARY) + " put " + image_ + " - /copy <" + image_ + " 2>" + Path("err");
+  EXPECT_NE(std::system(shell_put.c_str()), 0);
+  EXPECT_TRUE(Contains(ReadFile(Path("err")), "standard input' is the image"))
+      << ReadFile(Path("err"));
+  ExpectImageUnchanged("put from a stdin redirected from the image");
+
+  // An ordinary existing destination is still overwritten (and truncated).
+  WriteFile(Path("out.bin"), std::string(400 * kKiB, 'x'));
+  Ok({"get", image_, "/dir/file", Path("out.bin")});
+  EXPECT_TRUE(ReadFile(Path("out.bin")) == content_);
+  Ok({"fsck", image_});
+}
+
 }  // namespace
 }  // namespace mdfs::cli::testing

@@ -173,6 +173,9 @@ Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source) 
 int RunPut(const CopyArgs& args, const GlobalOptions& globals) {
   auto source = OpenHostSource(args.from);
   if (!source.ok()) return ReportError("put", args.from, source.status());
+  Status itself = RefuseTheImage(source->file.fd(), args.from == "-" ? "standard input" : args.from,
+                                 IdentityOfPath(args.image), args.image, "copy into itself");
+  if (!itself.ok()) return ReportError("put", args.from, itself);
   auto image = OpenImageOrReport("put", args.image, globals, /*read_only=*/false);
   if (!image) return kExitFailure;
   std::string path = NormalizePath(args.to);
@@ -226,7 +229,8 @@ int RunGet(const CopyArgs& args, const GlobalOptions& globals) {
   if (!attributes) return kExitFailure;
   Status gettable = CheckGettable(*image->fs, *attributes);
   if (!gettable.ok()) return ReportError("get", path, gettable);
-  auto destination = OpenHostDestination(args.to, SplitPath(path).name);
+  auto destination =
+      OpenHostDestination(args.to, SplitPath(path).name, IdentityOfPath(args.image), args.image);
   if (!destination.ok()) return ReportError("get", args.to, destination.status());
   Status status = CopyOut(*image->fs, *attributes, *destination);
   if (status.ok()) return kExitOk;

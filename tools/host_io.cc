@@ -71,6 +71,44 @@ Status HostFile::Close() {
   return Status::Ok();
 }
 
+namespace {
+
+HostIdentity IdentityOfStat(const struct stat& st) {
+  HostIdentity identity;
+  identity.device = st.st_dev;
+  identity.inode = st.st_ino;
+  identity.block_device = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
+  identity.valid = true;
+  return identity;
+}
+
+}  // namespace
+
+HostIdentity IdentityOfPath(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return IdentityOfStat(st);
+}
+
+HostIdentity IdentityOfDescriptor(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {};
+  return IdentityOfStat(st);
+}
+
+bool SameHostFile(const HostIdentity& a, const HostIdentity& b) {
+  if (!a.valid || !b.valid) return false;
+  if (a.block_device != 0 || b.block_device != 0) return a.block_device == b.block_device;
+  return a.device == b.device && a.inode == b.inode;
+}
+
+Status RefuseTheImage(int fd, const std::string& path, const HostIdentity& image,
+                      const std::string& image_path, std::string_view verb) {
+  if (!SameHostFile(IdentityOfDescriptor(fd), image)) return Status::Ok();
+  return InvalidArgument("'" + path + "' is the image " + image_path +
+                         " itself (the same file); refusing to " + std::string(verb) + " it");
+}
+
 Result<HostSource> OpenHostSource(const std::string& path) {
   HostSource source;
   if (path == "-") {
@@ -91,9 +129,13 @@ Result<HostSource> OpenHostSource(const std::string& path) {
 }
 
 Result<HostDestination> OpenHostDestination(const std::string& path,
-                                            const std::string& default_name) {
+                                            const std::string& default_name,
+                                            const HostIdentity& image,
+                                            const std::string& image_path) {
   HostDestination destination{{}, path, false};
   if (path == "-") {
+    MDFS_RETURN_IF_ERROR(
+        RefuseTheImage(STDOUT_FILENO, "standard output", image, image_path, "overwrite"));
     destination.file = HostFile(STDOUT_FILENO, /*owned=*/false);
     return destination;
   }
@@ -104,9 +146,14 @@ Result<HostDestination> OpenHostDestination(const std::string& path,
   const char* name = destination.path.c_str();
   int fd = ::open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   destination.created = fd >= 0;
-  if (fd < 0 && errno == EEXIST) fd = ::open(name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  // An existing file is opened without O_TRUNC: it may be the image.
+  if (fd < 0 && errno == EEXIST) fd = ::open(name, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return HostErrnoStatus("open " + destination.path, errno);
   destination.file = HostFile(fd, /*owned=*/true);
+  if (destination.created) return destination;
+  MDFS_RETURN_IF_ERROR(RefuseTheImage(fd, destination.path, image, image_path, "overwrite"));
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::ftruncate(fd, 0) != 0)
+    return HostErrnoStatus("truncate " + destination.path, errno);
   return destination;
 }
 

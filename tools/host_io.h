@@ -39,6 +39,24 @@ class HostFile {
   bool owned_ = false;
 };
 
+// Which host file a path or descriptor is, for cp's "are the same file"
+// check: a regular file by (device, inode) — hard links and symlinks
+// resolve to the same identity — and a block device by its device number.
+struct HostIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  dev_t block_device = 0;  // st_rdev of a block device, else 0
+  bool valid = false;      // false: nothing there (or not statable)
+};
+HostIdentity IdentityOfPath(const std::string& path);
+HostIdentity IdentityOfDescriptor(int fd);
+bool SameHostFile(const HostIdentity& a, const HostIdentity& b);
+
+// kInvalidArgument when `fd` is the image itself: "'PATH' is the image
+// IMAGE itself (the same file); refusing to <verb> it".
+Status RefuseTheImage(int fd, const std::string& path, const HostIdentity& image,
+                      const std::string& image_path, std::string_view verb);
+
 // The source of `mdfs put`: "-" is stdin. `size` is known (>= 0) for
 // regular files, -1 otherwise. Directories are refused.
 struct HostSource {
@@ -50,14 +68,19 @@ Result<HostSource> OpenHostSource(const std::string& path);
 
 // The destination of `mdfs get`: "-" is stdout. An existing host directory
 // receives the file under `default_name`. `created` says whether this call
-// created the file (so a failed copy can remove it).
+// created the file (so a failed copy can remove it). A destination that is
+// the image itself (`image`, through any name: hard link, symlink,
+// /proc/self/fd, or stdout redirected onto it) is refused before a byte of
+// it is truncated or written.
 struct HostDestination {
   HostFile file;
   std::string path;
   bool created = false;
 };
 Result<HostDestination> OpenHostDestination(const std::string& path,
-                                            const std::string& default_name);
+                                            const std::string& default_name,
+                                            const HostIdentity& image,
+                                            const std::string& image_path);
 
 // Reads until `out` is full or end of input; returns the bytes read.
 Result<size_t> ReadFull(int fd, std::span<std::byte> out);

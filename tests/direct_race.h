@@ -1,6 +1,7 @@
 // The MAP_DIRECT race suite (tests/direct_race_test.cc; doc/testing.md,
 // section 6): the shared state of one run and the thread bodies.
 //   direct_race_writers.cc  A's writers: mappings, pins, io_uring, remote client
+//   direct_race_slow_teardown.cc  A's long-term-pin writer with a slow teardown
 //   direct_race_test.cc     A's breakers, B's workers, the run, the tests
 #ifndef MDFS_TESTS_DIRECT_RACE_H_
 #define MDFS_TESTS_DIRECT_RACE_H_
@@ -23,8 +24,8 @@ namespace mdfs::test::race {
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
 constexpr uint64_t kDeviceBytes = 48 * kMiB;
-constexpr uint64_t kMaxA = 8 * kMiB;   // A's ranges stay below this
-constexpr uint64_t kMaxB = 4 * kMiB;   // each B file stays below this
+constexpr uint64_t kMaxA = 8 * kMiB;  // A's ranges stay below this
+constexpr uint64_t kMaxB = 4 * kMiB;  // each B file stays below this
 constexpr int kBFiles = 2;
 
 inline uint8_t ATag(uint64_t counter) { return static_cast<uint8_t>(0x80 | (counter & 0x7f)); }
@@ -53,11 +54,14 @@ struct Counters {
   std::atomic<uint64_t> mappings_recalled{0}, mappings_revoked{0}, faults_on_revoked{0},
       faults_after_recall{0};
   std::atomic<uint64_t> pins{0}, pinned_writes{0};
-  std::atomic<uint64_t> registrations{0}, registration_refusals{0}, uring_reads{0},
-      uring_writes{0}, uring_cancelled{0}, uring_teardowns{0}, uring_refused_after{0},
-      uring_unregistered_by_user{0}, uring_refused_mid_teardown{0};
+  std::atomic<uint64_t> registrations{0}, registration_refusals{0}, uring_reads{0}, uring_writes{0},
+      uring_cancelled{0}, uring_teardowns{0}, uring_refused_after{0}, uring_unregistered_by_user{0},
+      uring_refused_mid_teardown{0};
   std::atomic<uint64_t> remote_recalled{0}, remote_grants{0}, remote_writes{0}, remote_released{0},
       remote_revoked{0}, remote_self_breaks{0};
+  std::atomic<uint64_t> slow_grants{0}, slow_pinned{0}, slow_pin_refused{0}, slow_writes{0},
+      slow_writes_draining{0}, slow_teardowns{0}, slow_teardown_us_max{0}, slow_recalled{0},
+      slow_revoked{0}, slow_released{0}, slow_unregistered_by_user{0};
   std::atomic<uint64_t> truncates{0}, punches{0}, collapses{0}, zeroes{0}, inserts{0},
       breaker_refusals{0};
   std::atomic<uint64_t> b_writes{0}, b_truncates{0}, b_punches{0}, b_verifications{0},
@@ -118,9 +122,9 @@ struct Knobs {
   uint64_t seconds = 5;
   uint64_t break_ms = 30;
   uint64_t seed = 1;
-  bool unpinned_dma = false;  // harness self-tests: pin writers skip the pin
+  bool unpinned_dma = false;        // harness self-tests: pin writers skip the pin
   bool pin_ownership_check = true;  // ... and, in the second one, oracle 3
-  std::string stop_on;  // self-tests: stop at the first failure starting with this
+  std::string stop_on;              // self-tests: stop at the first failure starting with this
 };
 
 class Race {
@@ -143,6 +147,12 @@ class Race {
                     std::vector<uint8_t>& bytes);
   void UringWriter(int id);
   void RemoteClient(int id);
+  void SlowTeardownWriter(int id);
+  // Grants `holder` an RW layout on A's [offset, +length) through
+  // PrepareDirectAccess (allocating), retrying behind breakers; false (and
+  // counted) when A's device is full or something unexpected failed.
+  bool GrantLayout(const char* who, LayoutHolder& holder, uint64_t offset, uint64_t length,
+                   LayoutId* layout, std::vector<ExtentInfo>* extents);
   void Breaker(int id);
   void BWorker(int id, InodeNumber b);
 
@@ -162,16 +172,15 @@ class Race {
   // Oracle 3: the file still maps `recorded` in [begin, end).
   // Returns false (and records a failure naming `context()`) if not.
   bool CheckStillMapped(const char* who, const std::vector<ExtentInfo>& recorded, uint64_t begin,
-                        uint64_t end,
-                        const std::function<std::string()>& context = nullptr) {
+                        uint64_t end, const std::function<std::string()>& context = nullptr) {
     auto now = fs_->GetExtents(a_, begin, end - begin);
     counters.extent_checks.fetch_add(1, std::memory_order_relaxed);
     std::string why;
     if (!now.ok()) {
       failures.Add(std::string(who) + ": GetExtents failed: " + now.status().ToString());
     } else if (!StillMapped(recorded, *now, begin, end, &why)) {
-      failures.Add(std::string(who) + ": blocks of a live grant of A moved or were freed: " +
-                   why + " (range [" + std::to_string(begin) + ", " + std::to_string(end) + "))" +
+      failures.Add(std::string(who) + ": blocks of a live grant of A moved or were freed: " + why +
+                   " (range [" + std::to_string(begin) + ", " + std::to_string(end) + "))" +
                    (context ? "; " + context() : std::string()));
       return false;
     }

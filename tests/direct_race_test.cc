@@ -7,6 +7,9 @@
 //     range's extents, as DMA would),
 //   * io_uring fixed buffers registered over MAP_DIRECT ranges
 //     (READ_FIXED from a regular file into A's blocks, WRITE_FIXED out),
+//   * a long-term-pin "DMA engine" whose teardown drains slowly and
+//     variably (direct_race_slow_teardown.cc), writing A's blocks until
+//     its TearDown returns,
 //   * a "remote client" layout holder that writes the device at its
 //     layout's extents and gives the layout back late (sometimes too late:
 //     revoked at lease_break_time) or breaks its own layout (self-breaker:
@@ -24,6 +27,7 @@
 // stubborn writer's torn-down one; DESIGN.md semantics 6).
 //
 // Files: direct_race.h (shared state, counters), direct_race_writers.cc
+// and direct_race_slow_teardown.cc
 // (A's writers), this file (A's breakers, B's workers, the run, the tests).
 //
 // Every byte written for A has its high bit set (0x80 | counter); every
@@ -40,7 +44,10 @@
 //   4. fsck is clean at the end and no layout is left.
 //
 // Knobs: MDFS_RACE_SECONDS (5), MDFS_RACE_BREAK_MS (lease_break_time, 30),
-// MDFS_RACE_SEED (1). doc/testing.md, section 6.
+// MDFS_RACE_SHORT_BREAK_MS (the short-break-time run, 5), MDFS_RACE_SEED (1). doc/testing.md,
+// section 6.
+#include "direct_race.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -54,7 +61,6 @@
 #include <thread>
 #include <vector>
 
-#include "direct_race.h"
 #include "mdfs/file_system.h"
 #include "mdfs/fsck.h"
 #include "mdfs/lease.h"
@@ -130,11 +136,12 @@ void Race::BWorker(int id, InodeNumber b) {
   auto verify = [&](uint64_t offset, uint64_t length, const char* after) {
     if (offset >= model.size()) return;
     length = std::min<uint64_t>(length, model.size() - offset);
-    auto read = fs_->Read(b, offset, std::span(reinterpret_cast<std::byte*>(buffer.data()), length));
+    auto read =
+        fs_->Read(b, offset, std::span(reinterpret_cast<std::byte*>(buffer.data()), length));
     counters.b_verifications.fetch_add(1, std::memory_order_relaxed);
     if (!read.ok() || *read != length) {
-      failures.Add("B" + std::to_string(id) + ": read after " + after + " failed: " +
-                   (read.ok() ? "short read" : read.status().ToString()));
+      failures.Add("B" + std::to_string(id) + ": read after " + after +
+                   " failed: " + (read.ok() ? "short read" : read.status().ToString()));
       return;
     }
     counters.b_bytes_verified.fetch_add(length, std::memory_order_relaxed);
@@ -169,7 +176,8 @@ void Race::BWorker(int id, InodeNumber b) {
       for (uint64_t i = 0; i < n; i += 512) {
         std::fill(bytes.begin() + i, bytes.begin() + std::min(n, i + 512), BTag(++counter));
       }
-      auto written = fs_->Write(b, at, std::span(reinterpret_cast<const std::byte*>(bytes.data()), n));
+      auto written =
+          fs_->Write(b, at, std::span(reinterpret_cast<const std::byte*>(bytes.data()), n));
       if (!written.ok()) {
         if (written.status().code() == Code::kNoSpace) {
           counters.no_space.fetch_add(1);
@@ -185,7 +193,8 @@ void Race::BWorker(int id, InodeNumber b) {
       if (extents.ok()) {
         for (const ExtentInfo& e : *extents) {
           for (uint64_t x = 0; x < e.length; x += kBlockSize) {
-            if (WasA(e.device_offset + x)) counters.b_blocks_once_a.fetch_add(1, std::memory_order_relaxed);
+            if (WasA(e.device_offset + x))
+              counters.b_blocks_once_a.fetch_add(1, std::memory_order_relaxed);
           }
         }
       }
@@ -220,9 +229,10 @@ void Race::BWorker(int id, InodeNumber b) {
   verify(0, model.size(), "the end (final check)");
   auto attributes = fs_->GetAttributes(b);
   if (!attributes.ok() || attributes->size != model.size()) {
-    failures.Add("B" + std::to_string(id) + ": final size " +
-                 (attributes.ok() ? std::to_string(attributes->size) : attributes.status().ToString()) +
-                 ", expected " + std::to_string(model.size()));
+    failures.Add(
+        "B" + std::to_string(id) + ": final size " +
+        (attributes.ok() ? std::to_string(attributes->size) : attributes.status().ToString()) +
+        ", expected " + std::to_string(model.size()));
   }
 }
 
@@ -268,6 +278,7 @@ Outcome RunRace(const Knobs& knobs) {
   for (int i = 0; i < 2; ++i) threads.emplace_back([&race, i] { race.PinWriter(i); });
   for (int i = 0; i < 2; ++i) threads.emplace_back([&race, i] { race.UringWriter(i); });
   threads.emplace_back([&race] { race.RemoteClient(0); });
+  threads.emplace_back([&race] { race.SlowTeardownWriter(0); });
   for (int i = 0; i < 2; ++i) threads.emplace_back([&race, i] { race.Breaker(i); });
   for (int i = 0; i < kBFiles; ++i) {
     threads.emplace_back([&race, i, b = bs[i]] { race.BWorker(i, b); });
@@ -290,7 +301,8 @@ Outcome RunRace(const Knobs& knobs) {
   auto a_attributes = (*fs)->GetAttributes(a->ino);
   if (a_attributes.ok()) {
     std::vector<uint8_t> bytes(a_attributes->size);
-    auto read = (*fs)->Read(a->ino, 0, std::span(reinterpret_cast<std::byte*>(bytes.data()), bytes.size()));
+    auto read =
+        (*fs)->Read(a->ino, 0, std::span(reinterpret_cast<std::byte*>(bytes.data()), bytes.size()));
     size_t bad = 0;
     if (!read.ok() || !IsABytes(bytes.data(), bytes.size(), &bad)) {
       race.failures.Add("A holds byte " + std::to_string(bytes[bad]) + " (not written for A) at " +
@@ -303,7 +315,8 @@ Outcome RunRace(const Knobs& knobs) {
   auto report = CheckFileSystem(device->get());
   std::string fsck = "fsck failed to run";
   if (report.ok()) {
-    fsck = report->clean() ? "fsck clean" : std::to_string(report->problems.size()) + " fsck problems";
+    fsck =
+        report->clean() ? "fsck clean" : std::to_string(report->problems.size()) + " fsck problems";
     for (size_t i = 0; i < report->problems.size() && i < 10; ++i) {
       const FsckProblem& p = report->problems[i];
       race.failures.Add("fsck: " + p.check + " at " + p.where + ": " + p.message);
@@ -313,7 +326,7 @@ Outcome RunRace(const Knobs& knobs) {
   }
 
   const Counters& c = race.counters;
-  char text[2048];
+  char text[3072];
   std::snprintf(
       text, sizeof(text),
       "direct race: %.1f s, seed %llu, lease_break_time %llu ms\n"
@@ -326,6 +339,9 @@ Outcome RunRace(const Knobs& knobs) {
       "user %llu, fixed ops refused after teardown %llu\n"
       "  A: remote client grants %llu, device writes %llu, recalled %llu, released %llu, "
       "revoked %llu (self-breaks %llu)\n"
+      "  A: slow-teardown writer grants %llu, long-term pins %llu (refused: recalled first %llu), "
+      "device writes %llu (while draining %llu), teardowns %llu (longest %.1f ms), recalled "
+      "%llu, revoked %llu, released %llu, unregistered by itself %llu\n"
       "  A breakers: truncates %llu, punches %llu, collapses %llu, zero ranges %llu, "
       "inserts %llu, refused %llu\n"
       "  leases: granted %llu, recalled %llu, released %llu, revoked %llu, breaks waited %llu\n"
@@ -337,9 +353,9 @@ Outcome RunRace(const Knobs& knobs) {
       (unsigned long long)c.map_stores.load(), (unsigned long long)c.map_loads.load(),
       (unsigned long long)c.map_persists.load(), (unsigned long long)c.mappings_recalled.load(),
       (unsigned long long)c.mappings_revoked.load(), (unsigned long long)c.faults_on_revoked.load(),
-      (unsigned long long)c.faults_after_recall.load(),
-      (unsigned long long)lease_counters.pins, (unsigned long long)lease_counters.pin_waits,
-      (unsigned long long)c.pinned_writes.load(), (unsigned long long)c.registrations.load(),
+      (unsigned long long)c.faults_after_recall.load(), (unsigned long long)lease_counters.pins,
+      (unsigned long long)lease_counters.pin_waits, (unsigned long long)c.pinned_writes.load(),
+      (unsigned long long)c.registrations.load(),
       (unsigned long long)c.registration_refusals.load(), (unsigned long long)c.uring_reads.load(),
       (unsigned long long)c.uring_writes.load(), (unsigned long long)c.uring_cancelled.load(),
       (unsigned long long)c.uring_refused_mid_teardown.load(),
@@ -347,8 +363,14 @@ Outcome RunRace(const Knobs& knobs) {
       (unsigned long long)c.uring_unregistered_by_user.load(),
       (unsigned long long)c.uring_refused_after.load(), (unsigned long long)c.remote_grants.load(),
       (unsigned long long)c.remote_writes.load(), (unsigned long long)c.remote_recalled.load(),
-      (unsigned long long)c.remote_released.load(),
-      (unsigned long long)c.remote_revoked.load(), (unsigned long long)c.remote_self_breaks.load(),
+      (unsigned long long)c.remote_released.load(), (unsigned long long)c.remote_revoked.load(),
+      (unsigned long long)c.remote_self_breaks.load(), (unsigned long long)c.slow_grants.load(),
+      (unsigned long long)c.slow_pinned.load(), (unsigned long long)c.slow_pin_refused.load(),
+      (unsigned long long)c.slow_writes.load(), (unsigned long long)c.slow_writes_draining.load(),
+      (unsigned long long)c.slow_teardowns.load(), c.slow_teardown_us_max.load() / 1000.0,
+      (unsigned long long)c.slow_recalled.load(), (unsigned long long)c.slow_revoked.load(),
+      (unsigned long long)c.slow_released.load(),
+      (unsigned long long)c.slow_unregistered_by_user.load(),
       (unsigned long long)c.truncates.load(), (unsigned long long)c.punches.load(),
       (unsigned long long)c.collapses.load(), (unsigned long long)c.zeroes.load(),
       (unsigned long long)c.inserts.load(), (unsigned long long)c.breaker_refusals.load(),
@@ -359,9 +381,8 @@ Outcome RunRace(const Knobs& knobs) {
       (unsigned long long)c.b_verifications.load(),
       (unsigned long long)(c.b_bytes_verified.load() >> 20),
       (unsigned long long)c.b_blocks_once_a.load(), (unsigned long long)c.no_space.load(),
-      (unsigned long long)c.extent_checks.load(),
-      (unsigned long long)c.a_bytes_in_b.load(), (unsigned long long)c.b_mismatches.load(),
-      fsck.c_str(),
+      (unsigned long long)c.extent_checks.load(), (unsigned long long)c.a_bytes_in_b.load(),
+      (unsigned long long)c.b_mismatches.load(), fsck.c_str(),
       (unsigned long long)race.failures.count());
   outcome.summary = text;
   outcome.failures = race.failures.count();
@@ -374,6 +395,20 @@ TEST(DirectRaceTest, NoByteWrittenForAEverAppearsInB) {
   Knobs knobs;
   knobs.seconds = EnvUint("MDFS_RACE_SECONDS", 5);
   knobs.break_ms = EnvUint("MDFS_RACE_BREAK_MS", 30);
+  knobs.seed = EnvUint("MDFS_RACE_SEED", 1);
+  const Outcome outcome = RunRace(knobs);
+  std::printf("%s\n", outcome.summary.c_str());
+  EXPECT_EQ(outcome.failures, 0u) << outcome.failure_text;
+}
+
+// The same race at a lease_break_time of a few milliseconds: most stubborn
+// holders are revoked, many while the slow-teardown writer's registration
+// is still draining (issue 14: a second breaker used to revoke and move
+// blocks during a teardown). MDFS_RACE_SHORT_BREAK_MS (5) sets it.
+TEST(DirectRaceTest, NoByteWrittenForAEverAppearsInBAtAShortBreakTime) {
+  Knobs knobs;
+  knobs.seconds = EnvUint("MDFS_RACE_SECONDS", 5);
+  knobs.break_ms = EnvUint("MDFS_RACE_SHORT_BREAK_MS", 5);
   knobs.seed = EnvUint("MDFS_RACE_SEED", 1);
   const Outcome outcome = RunRace(knobs);
   std::printf("%s\n", outcome.summary.c_str());
@@ -446,7 +481,9 @@ TEST(DirectRaceTest, ASecondBreakerWaitsForTheRevocationOfTheFirst) {
   FencingHolder holder;
   Status granted = (*fs)->PrepareDirectAccess(
       a->ino, 0, 1 * kMiB, 0, [&](const Attributes&, const std::vector<ExtentInfo>&) -> Status {
-        return (*leases)->GrantLocked(&holder, a->ino, 0, 1 * kMiB, LayoutMode::kReadWrite).status();
+        return (*leases)
+            ->GrantLocked(&holder, a->ino, 0, 1 * kMiB, LayoutMode::kReadWrite)
+            .status();
       });
   ASSERT_TRUE(granted.ok()) << granted.ToString();
   std::thread first([&] { EXPECT_TRUE((*fs)->Truncate(a->ino, 0).ok()); });  // revokes at 50 ms

@@ -64,7 +64,8 @@ void InstallFaultHandlers() {
 // (mmap) without waiting for the holder — by design — and TSan would report
 // every store it interrupts. (TSan could not relate these addresses to the
 // engine's own accesses of the same device bytes anyway: another mapping.)
-__attribute__((noinline, no_sanitize("thread"))) bool GuardedStore(std::byte* dst, const uint8_t* src, size_t n) {
+__attribute__((noinline, no_sanitize("thread"))) bool GuardedStore(std::byte* dst,
+                                                                   const uint8_t* src, size_t n) {
   sigjmp_buf jump;
   if (sigsetjmp(jump, 1) != 0) return false;
   t_fault_jump = &jump;
@@ -74,7 +75,8 @@ __attribute__((noinline, no_sanitize("thread"))) bool GuardedStore(std::byte* ds
   return true;
 }
 
-__attribute__((noinline, no_sanitize("thread"))) bool GuardedLoad(uint8_t* dst, const std::byte* src, size_t n) {
+__attribute__((noinline, no_sanitize("thread"))) bool GuardedLoad(uint8_t* dst,
+                                                                  const std::byte* src, size_t n) {
   sigjmp_buf jump;
   if (sigsetjmp(jump, 1) != 0) return false;
   t_fault_jump = &jump;
@@ -112,7 +114,7 @@ bool StillMapped(const std::vector<ExtentInfo>& recorded, const std::vector<Exte
 
 namespace {
 struct MappingSlot {
-  std::shared_mutex writer;          // shared: a store batch; exclusive: the callbacks
+  std::shared_mutex writer;  // shared: a store batch; exclusive: the callbacks
   std::atomic<bool> recalled{false};
   std::atomic<bool> revoked{false};
 };
@@ -225,8 +227,9 @@ void Race::MapWriter(int id, bool stubborn) {
         const bool valid_before = !mapping->torn_down() || mapping->revoked();
         auto context = [&] {
           return std::string(stubborn ? "stubborn" : "cooperative") + " writer; mapping " +
-                 (mapping->revoked() ? "revoked (its OnRevoke waits for this batch)"
-                                     : mapping->torn_down() ? "recalled" : "live") +
+                 (mapping->revoked()     ? "revoked (its OnRevoke waits for this batch)"
+                  : mapping->torn_down() ? "recalled"
+                                         : "live") +
                  "; " + LayoutStateOf(mapping->layout());
         };
         if (valid_before) {
@@ -236,7 +239,8 @@ void Race::MapWriter(int id, bool stubborn) {
           // A stubborn writer's range may have been recalled, torn down and
           // released since the check began: only a revoked or live one counts.
           const bool still_valid = !mapping->torn_down() || mapping->revoked();
-          if (now.ok() && still_valid && !StillMapped(recorded, *now, offset, offset + length, &why)) {
+          if (now.ok() && still_valid &&
+              !StillMapped(recorded, *now, offset, offset + length, &why)) {
             failures.Add("map writer: blocks of a live grant of A moved or were freed: " + why +
                          "; " + context());
           }
@@ -259,9 +263,9 @@ void Race::WriteExtents(const std::vector<ExtentInfo>& extents, uint64_t offset,
     const uint64_t begin = std::max(e.file_offset, offset);
     const uint64_t end = std::min(e.file_offset + e.length, offset + length);
     if (begin >= end) continue;
-    Status written = DmaWrite(
-        e.device_offset + (begin - e.file_offset),
-        std::span(reinterpret_cast<const std::byte*>(bytes.data()), end - begin));
+    Status written =
+        DmaWrite(e.device_offset + (begin - e.file_offset),
+                 std::span(reinterpret_cast<const std::byte*>(bytes.data()), end - begin));
     if (!written.ok()) UnexpectedStatus("pin writer device Write", written);
     counters.pinned_writes.fetch_add(1, std::memory_order_relaxed);
   }
@@ -365,8 +369,8 @@ void Race::UringWriter(int id) {
   while (!stop.load() && source >= 0 && sink >= 0) {
     const uint64_t length = 64 * kKiB * random.Between(1, 4);
     const uint64_t offset = kBlockSize * random.Below((kMaxA - length) / kBlockSize);
-    auto mapped = MapDirect(fs_, leases_, a_, offset, length, PROT_READ | PROT_WRITE,
-                            kMapDirectAllocate, {});
+    auto mapped =
+        MapDirect(fs_, leases_, a_, offset, length, PROT_READ | PROT_WRITE, kMapDirectAllocate, {});
     if (!mapped.ok()) {
       if (mapped.status().code() == Code::kNoSpace) {
         counters.no_space.fetch_add(1);
@@ -410,7 +414,8 @@ void Race::UringWriter(int id) {
       }
       const int index = static_cast<int>(random.Below(iovecs.size()));
       const uint64_t span = iovecs[index].iov_len;
-      const unsigned n = static_cast<unsigned>(random.Between(1, std::min<uint64_t>(span, bytes.size())));
+      const unsigned n =
+          static_cast<unsigned>(random.Between(1, std::min<uint64_t>(span, bytes.size())));
       std::byte* at = static_cast<std::byte*>(iovecs[index].iov_base) + random.Below(span - n + 1);
       const bool read = random.OneIn(2);
       if (read) {
@@ -469,6 +474,38 @@ void Race::UringWriter(int id) {
   io_uring_queue_exit(&ring);
 }
 
+// --- a layout grant, as a client's map_blocks would take it ----------------
+
+bool Race::GrantLayout(const char* who, LayoutHolder& holder, uint64_t offset, uint64_t length,
+                       LayoutId* layout, std::vector<ExtentInfo>* extents) {
+  for (;;) {
+    bool would_block = false;
+    Status status = fs_->PrepareDirectAccess(
+        a_, offset, length, kDirectAllocate,
+        [&](const Attributes&, const std::vector<ExtentInfo>& given) -> Status {
+          auto id_or = leases_->GrantLocked(&holder, a_, offset, length, LayoutMode::kReadWrite);
+          if (!id_or.ok()) {
+            would_block = id_or.status().code() == Code::kWouldBlock;
+            return id_or.status();
+          }
+          *layout = *id_or;
+          *extents = given;
+          return Status::Ok();
+        });
+    if (status.ok()) return true;
+    if (!would_block) {
+      if (status.code() == Code::kNoSpace) {
+        counters.no_space.fetch_add(1);
+      } else {
+        UnexpectedStatus((std::string(who) + " PrepareDirectAccess").c_str(), status);
+      }
+      return false;
+    }
+    Status waited = leases_->WaitForRange(a_, offset, length);
+    if (!waited.ok()) UnexpectedStatus((std::string(who) + " WaitForRange").c_str(), waited);
+  }
+}
+
 // --- a remote-client-like layout holder --------------------------------------
 
 namespace {
@@ -503,36 +540,7 @@ void Race::RemoteClient(int id) {
     const uint64_t offset = kBlockSize * random.Below((kMaxA - length) / kBlockSize);
     LayoutId layout = 0;
     std::vector<ExtentInfo> extents;
-    bool granted = false;
-    for (;;) {
-      bool would_block = false;
-      Status status = fs_->PrepareDirectAccess(
-          a_, offset, length, kDirectAllocate,
-          [&](const Attributes&, const std::vector<ExtentInfo>& given) -> Status {
-            auto id_or = leases_->GrantLocked(&holder, a_, offset, length, LayoutMode::kReadWrite);
-            if (!id_or.ok()) {
-              would_block = id_or.status().code() == Code::kWouldBlock;
-              return id_or.status();
-            }
-            layout = *id_or;
-            extents = given;
-            return Status::Ok();
-          });
-      if (status.ok()) {
-        granted = true;
-        break;
-      }
-      if (!would_block) {
-        if (status.code() == Code::kNoSpace) {
-          counters.no_space.fetch_add(1);
-        } else {
-          UnexpectedStatus("remote client PrepareDirectAccess", status);
-        }
-        break;
-      }
-      Status waited = leases_->WaitForRange(a_, offset, length);
-      if (!waited.ok()) UnexpectedStatus("remote client WaitForRange", waited);
-    }
+    const bool granted = GrantLayout("remote client", holder, offset, length, &layout, &extents);
     if (!granted) continue;
     counters.remote_grants.fetch_add(1);
     MarkA(extents);
@@ -563,8 +571,8 @@ void Race::RemoteClient(int id) {
         const uint64_t n = std::min<uint64_t>(end - begin, bytes.size());
         std::fill_n(bytes.begin(), n, ATag(++counter));
         const uint64_t device_at = e.device_offset + (begin - e.file_offset);
-        Status written = DmaWrite(
-            device_at, std::span(reinterpret_cast<const std::byte*>(bytes.data()), n / 2));
+        Status written =
+            DmaWrite(device_at, std::span(reinterpret_cast<const std::byte*>(bytes.data()), n / 2));
         if (written.ok() && !reported) {
           reported = !CheckStillMapped("remote client", extents, offset, offset + length, [&] {
             return LayoutStateOf(layout) + "; the holder has released nothing and its OnRevoke " +

@@ -35,7 +35,7 @@ using PinId = uint64_t;
 enum class LayoutMode : int { kRead = 1, kReadWrite = 2 };
 // granted -> recalling -> released | revoked (doc/leases.md, "States").
 enum class LayoutState : int { kGranted = 0, kRecalling = 1, kReleased = 2, kRevoked = 3 };
-const char* LayoutModeName(LayoutMode mode);    // "read", "rw"
+const char* LayoutModeName(LayoutMode mode);     // "read", "rw"
 const char* LayoutStateName(LayoutState state);  // "granted", "recalling", ...
 
 struct LayoutInfo {
@@ -46,8 +46,8 @@ struct LayoutInfo {
   uint64_t length = 0;  // bytes
   LayoutMode mode = LayoutMode::kRead;
   LayoutState state = LayoutState::kGranted;
-  int64_t age_ns = 0;             // since the grant
-  int64_t recalling_for_ns = 0;   // since the recall started (0 unless recalling)
+  int64_t age_ns = 0;            // since the grant
+  int64_t recalling_for_ns = 0;  // since the recall started (0 unless recalling)
   uint32_t long_term_pins = 0;
 };
 
@@ -62,7 +62,8 @@ class LayoutHolder {
   // breaker (it runs on the breaker's thread).
   virtual void OnRecall(const LayoutInfo& layout) = 0;
   // lease_break_time passed before the release: the layout is gone, its
-  // registrations were torn down; the holder must tear down what it still
+  // registrations were torn down (their TearDown returned) and OnRecall,
+  // if it was delivered, has returned; the holder must tear down what it still
   // has on the range (a mapping: replace it so that access raises SIGBUS)
   // before returning, and must never touch those blocks again.
   virtual void OnRevoke(const LayoutInfo& layout) = 0;
@@ -81,7 +82,9 @@ class LongTermRegistrar {
   virtual bool CanTearDown() const = 0;
   // Undo the registration: after it returns the device must not reach the
   // range. Runs when the layout is recalled, revoked or released, before
-  // the holder hears of it; at most once.
+  // the holder hears of it; at most once. Until it returns, the layout's
+  // range counts as held for every breaker and the layout is not revoked,
+  // even past lease_break_time: CanTearDown() promises it finishes promptly.
   virtual void TearDown() = 0;
   virtual std::string Describe() const = 0;  // "io_uring fixed buffers (2 iovecs)"
 };
@@ -136,9 +139,12 @@ class LeaseManager {
   // Waits (honouring BreakScope) until no breaker holds any part of the range.
   virtual Status WaitForRange(InodeNumber ino, uint64_t offset, uint64_t length) = 0;
   // Gives a layout back (any state but revoked/released; else kNotFound).
-  // Its long-term pins are torn down first.
+  // Its long-term pins are torn down first. A teardown or callback of the
+  // layout running on another thread finishes before it returns.
   virtual Status Release(LayoutId id) = 0;
-  // Releases every layout of `holder` (holder death, close).
+  // Releases every layout of `holder` (holder death, close). Returns when
+  // no teardown or callback for `holder` runs on any other thread: the
+  // holder hears nothing more and may be destroyed.
   virtual void ReleaseHolder(const LayoutHolder* holder) = 0;
 
   // Lease-free mappings of sealed files: counted so that Unseal can refuse
@@ -155,7 +161,8 @@ class LeaseManager {
 
   // Long-term pins: a registration over (part of) a granted layout.
   // kNotSupported if !registrar->CanTearDown(); kNotFound if the layout is
-  // not granted (recalling, released, revoked). Torn down, newest first, on
+  // not granted (recalling, released, revoked) — never kWouldBlock: a
+  // recall is never cancelled, so no retry could succeed. Torn down, newest first, on
   // recall, revocation or release of the layout, before the holder is told.
   virtual Status AddLongTermPin(LayoutId layout, LongTermRegistrar* registrar) = 0;
   // Removes it without tearing down (the registrar undid it itself).

@@ -20,8 +20,8 @@
 namespace mdfs {
 namespace {
 
-constexpr size_t kMaxIovecs = 1u << 14;                 // IORING_MAX_REG_BUFFERS
-constexpr size_t kMaxIovecBytes = size_t{1} << 30;      // the kernel's per-buffer limit
+constexpr size_t kMaxIovecs = 1u << 14;             // IORING_MAX_REG_BUFFERS
+constexpr size_t kMaxIovecBytes = size_t{1} << 30;  // the kernel's per-buffer limit
 // While counted operations are still in flight after the unregister, ask the
 // kernel to cancel them again this often (one may have been submitted
 // between the first cancel and the unregister).
@@ -90,14 +90,17 @@ Status RegisterError(int error, const DirectMapping& mapping, const iovec& first
           std::string(PersistenceModeName(mapping.persistence_mode())) + backing + ")");
     }
     case EBUSY:
-      return Exists(what + ": the ring already has a fixed-buffer table (EBUSY); one "
-                           "registration per ring");
+      return Exists(what +
+                    ": the ring already has a fixed-buffer table (EBUSY); one "
+                    "registration per ring");
     case ENOMEM:
-      return NoSpace(what + ": the kernel could not pin the pages (ENOMEM): RLIMIT_MEMLOCK is "
-                            "too small for the registration");
+      return NoSpace(what +
+                     ": the kernel could not pin the pages (ENOMEM): RLIMIT_MEMLOCK is "
+                     "too small for the registration");
     case EEXIST:
-      return InvalidArgument(what + ": the ring refuses io_uring_register from this thread "
-                                    "(EEXIST: IORING_SETUP_SINGLE_ISSUER)");
+      return InvalidArgument(what +
+                             ": the ring refuses io_uring_register from this thread "
+                             "(EEXIST: IORING_SETUP_SINGLE_ISSUER)");
     case ENOSYS:
     case EOPNOTSUPP:
       return NotSupported(what + ": io_uring fixed buffers are not available (" +
@@ -109,9 +112,8 @@ Status RegisterError(int error, const DirectMapping& mapping, const iovec& first
 
 }  // namespace
 
-UringBufferRegistration::UringBufferRegistration(LeaseManager* leases,
-                                                 const DirectMapping& mapping, io_uring* ring,
-                                                 std::span<const iovec> iovecs,
+UringBufferRegistration::UringBufferRegistration(LeaseManager* leases, const DirectMapping& mapping,
+                                                 io_uring* ring, std::span<const iovec> iovecs,
                                                  UringRegistrationOptions options)
     : leases_(leases),
       ring_(ring),
@@ -143,18 +145,18 @@ Result<std::unique_ptr<UringBufferRegistration>> UringBufferRegistration::Regist
   for (size_t i = 0; i < iovecs.size(); ++i) {
     const auto begin = reinterpret_cast<uintptr_t>(iovecs[i].iov_base);
     const size_t length = iovecs[i].iov_len;
-    if (length == 0 || length > kMaxIovecBytes || begin < base ||
-        length > mapping.size() || begin - base > mapping.size() - length) {
-      return InvalidArgument("iovec " + std::to_string(i) + " [" + Hex(iovecs[i].iov_base) +
-                             ", +" + std::to_string(length) +
+    if (length == 0 || length > kMaxIovecBytes || begin < base || length > mapping.size() ||
+        begin - base > mapping.size() - length) {
+      return InvalidArgument("iovec " + std::to_string(i) + " [" + Hex(iovecs[i].iov_base) + ", +" +
+                             std::to_string(length) +
                              ") is empty, larger than 1 GiB or not inside the mapping [" +
                              Hex(mapping.data()) + ", +" + std::to_string(mapping.size()) + ")");
     }
   }
   if (mapping.torn_down()) {
-    return Status(Code::kLeaseRevoked,
-                  "io_uring registration: the mapping at " + Hex(mapping.data()) + " was " +
-                      (mapping.revoked() ? "revoked" : "recalled"));
+    return Status(Code::kLeaseRevoked, "io_uring registration: the mapping at " +
+                                           Hex(mapping.data()) + " was " +
+                                           (mapping.revoked() ? "revoked" : "recalled"));
   }
   std::unique_ptr<UringBufferRegistration> registration(
       new UringBufferRegistration(leases, mapping, ring, iovecs, std::move(options)));
@@ -169,7 +171,7 @@ Result<std::unique_ptr<UringBufferRegistration>> UringBufferRegistration::Regist
   } else {
     Status pinned = leases->AddLongTermPin(self.layout_, &self);
     if (!pinned.ok()) {
-      if (pinned.code() == Code::kNotFound || pinned.code() == Code::kWouldBlock) {
+      if (pinned.code() == Code::kNotFound) {  // released, revoked or being recalled
         return Status(Code::kLeaseRevoked, "io_uring registration: " + pinned.message());
       }
       return pinned;
@@ -211,8 +213,9 @@ bool UringBufferRegistration::torn_down() const {
 Status UringBufferRegistration::BeginFixedIo(uint64_t user_data) {
   std::lock_guard lock(mu_);
   if (teardown_started_) {
-    return Status(Code::kLeaseRevoked, Describe() + " was torn down (its layout was recalled, "
-                                                    "revoked or released)");
+    return Status(Code::kLeaseRevoked, Describe() +
+                                           " was torn down (its layout was recalled, "
+                                           "revoked or released)");
   }
   if (!kernel_registered_) return InvalidArgument(Describe() + " is not registered");
   ++in_flight_[user_data];

@@ -21,6 +21,8 @@ LeaseManagerImpl::LeaseManagerImpl(FileSystem* fs, Clock* clock, uint64_t lease_
 LeaseManagerImpl::~LeaseManagerImpl() {
   fs_->SetBlockMapListener(nullptr);
   std::unique_lock lock(mu_);
+  // Deliveries still running on other threads finish first (they use *this).
+  changed_.wait(lock, [&] { return in_flight_.empty(); });
   while (!layouts_.empty()) {
     LayoutId id = layouts_.begin()->first;
     Notice notice = RemoveLocked(id, LayoutState::kRevoked);
@@ -107,13 +109,14 @@ LeaseManagerImpl::Notice LeaseManagerImpl::RemoveLocked(LayoutId id, LayoutState
 void LeaseManagerImpl::Deliver(std::unique_lock<std::mutex>& lock, LayoutId id, Notice notice,
                                void (LayoutHolder::*callback)(const LayoutInfo&)) {
   const LayoutInfo& info = notice.info;
-  in_flight_[id] = InFlight{std::this_thread::get_id(), notice.holder,
-                            FileRange{info.ino, info.offset, info.offset + info.length}};
+  auto entry =
+      in_flight_.emplace(id, InFlight{std::this_thread::get_id(), notice.holder,
+                                      FileRange{info.ino, info.offset, info.offset + info.length}});
   lock.unlock();
   for (LongTermRegistrar* registrar : notice.teardown) registrar->TearDown();
   if (callback != nullptr) (notice.holder->*callback)(notice.info);
   lock.lock();
-  in_flight_.erase(id);
+  in_flight_.erase(entry);  // only this delivery's entry
   changed_.notify_all();
 }
 
@@ -141,15 +144,21 @@ Status LeaseManagerImpl::Release(LayoutId id) {
   return Status::Ok();
 }
 
+LayoutId LeaseManagerImpl::FirstLayoutOfLocked(const LayoutHolder* holder) const {
+  for (const auto& [id, layout] : layouts_) {
+    if (layout.holder == holder) return id;
+  }
+  return 0;
+}
+
 void LeaseManagerImpl::ReleaseHolder(const LayoutHolder* holder) {
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] { return !CallbackRunningElsewhereLocked(0, holder); });
-  std::vector<LayoutId> ids;
-  for (const auto& [id, layout] : layouts_) {
-    if (layout.holder == holder) ids.push_back(id);
-  }
-  for (LayoutId id : ids) {
-    if (layouts_.find(id) == layouts_.end()) continue;
+  // One layout at a time, each time after the holder's deliveries on other
+  // threads returned: a breaker may start one while a teardown here runs.
+  for (;;) {
+    changed_.wait(lock, [&] { return !CallbackRunningElsewhereLocked(0, holder); });
+    LayoutId id = FirstLayoutOfLocked(holder);
+    if (id == 0) return;
     Notice notice = RemoveLocked(id, LayoutState::kReleased);
     ++counters_.released;
     if (!notice.teardown.empty()) Deliver(lock, id, std::move(notice), nullptr);

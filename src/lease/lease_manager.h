@@ -1,6 +1,19 @@
 // LeaseManagerImpl: layouts, recalls, pins and long-term registrations of
 // one file system (include/mdfs/lease.h; states and invariants in
-// doc/leases.md). Files:
+// doc/leases.md). The invariants this state keeps, all under mu_:
+//   - layouts_ holds granted and recalling layouts only; a recalling one
+//     never becomes granted again, and gets at most one OnRecall
+//     (recall_delivered) and at most one OnRevoke (revocation erases it).
+//   - A layout's registrars are torn down before its holder is told, each
+//     once: DeliverRecalls and RemoveLocked take them out of the layout
+//     before Deliver runs them.
+//   - in_flight_ has an entry for every delivery running outside mu_; while
+//     one overlaps a range, breakers of other threads do not pass it, and a
+//     layout with one running elsewhere is not revoked (so OnRevoke comes
+//     after OnRecall returned, and never during a teardown).
+//   - Release/ReleaseHolder return only when no delivery of the layout /
+//     holder runs on another thread.
+// Files:
 //   lease_manager.cc   grant, release, listing, attach/detach
 //   recall.cc          the BlockMapListener side: begin, wait, revoke, end
 //   pins.cc            transient pins, long-term pins, sealed mappings
@@ -65,7 +78,7 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
     LayoutState state = LayoutState::kGranted;
     int64_t granted_ns = 0;
     int64_t recall_ns = 0;
-    bool recall_delivered = false;  // OnRecall claimed by a waiting breaker
+    bool recall_delivered = false;               // OnRecall claimed by a waiting breaker
     std::vector<LongTermRegistrar*> registrars;  // registration order
   };
   // A breaking operation's registration: the ranges it changes. While it
@@ -112,23 +125,31 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   const uint64_t break_time_ms_;
 
   std::mutex mu_;
-  std::condition_variable changed_;  // a layout, pin or breaker went away
+  std::condition_variable changed_;                     // a layout, pin or breaker went away
   std::map<LayoutId, Layout> layouts_ GUARDED_BY(mu_);  // granted or recalling
   std::unordered_map<uint64_t, Breaker> breakers_ GUARDED_BY(mu_);
   std::map<PinId, FileRange> pins_ GUARDED_BY(mu_);
   std::unordered_map<InodeNumber, uint32_t> sealed_mappings_ GUARDED_BY(mu_);
-  // Layouts whose holder callback is running: on which thread, for whom.
-  // Until the callback returns, its range still counts as held: a revoked
-  // or released layout's holder or registrars may still be fencing.
+  // Callbacks running outside mu_: a layout's registrar teardowns and its
+  // holder's OnRecall/OnRevoke (Deliver), one entry per running delivery —
+  // several may run at once for one layout (a recall's teardown on one
+  // breaker's thread, a Release's on another). Until an entry goes, its
+  // range counts as held for every other thread (BreakerConflictsLocked),
+  // the layout is not revoked (RevokeExpiredOrSelf) and Release /
+  // ReleaseHolder from other threads wait: the device or the holder may
+  // still be reaching the blocks. A multimap: entries are erased by
+  // iterator, so two deliveries of one layout never erase each other's.
   struct InFlight {
     std::thread::id thread;
     const LayoutHolder* holder = nullptr;
     FileRange range;
   };
-  std::unordered_map<LayoutId, InFlight> in_flight_ GUARDED_BY(mu_);
+  std::multimap<LayoutId, InFlight> in_flight_ GUARDED_BY(mu_);
   // True while a callback for `holder` (any layout when nullptr: `id`) runs
   // on a thread other than the caller's.
   bool CallbackRunningElsewhereLocked(LayoutId id, const LayoutHolder* holder) const REQUIRES(mu_);
+  // The first layout of `holder`, or 0.
+  LayoutId FirstLayoutOfLocked(const LayoutHolder* holder) const REQUIRES(mu_);
   uint64_t next_id_ GUARDED_BY(mu_) = 1;
   Counters counters_ GUARDED_BY(mu_);
 };

@@ -40,7 +40,9 @@ class RecordingHolder : public LayoutHolder {
   void OnRecall(const LayoutInfo& layout) override {
     Log("recall " + std::to_string(layout.offset));
     recalls.fetch_add(1);
-    if (release_on_recall_) EXPECT_TRUE(manager_->Release(layout.id).ok());
+    if (release_on_recall_) {
+      EXPECT_TRUE(manager_->Release(layout.id).ok());
+    }
   }
   void OnRevoke(const LayoutInfo& layout) override {
     Log("revoke " + std::to_string(layout.offset));
@@ -103,8 +105,8 @@ class LeaseTest : public ::testing::Test {
     return file->ino;
   }
   // Grants a layout the way MapDirect does: inside PrepareDirectAccess.
-  Result<LayoutId> Grant(RecordingHolder& holder, InodeNumber ino, uint64_t offset,
-                         uint64_t length, LayoutMode mode = LayoutMode::kReadWrite) {
+  Result<LayoutId> Grant(RecordingHolder& holder, InodeNumber ino, uint64_t offset, uint64_t length,
+                         LayoutMode mode = LayoutMode::kReadWrite) {
     holder.set_manager(leases_.get());
     LayoutId id = 0;
     Status status = fs_->PrepareDirectAccess(

@@ -10,18 +10,24 @@ thread_local const BreakScope* current_scope = nullptr;
 
 const char* LayoutModeName(LayoutMode mode) {
   switch (mode) {
-    case LayoutMode::kRead: return "read";
-    case LayoutMode::kReadWrite: return "rw";
+    case LayoutMode::kRead:
+      return "read";
+    case LayoutMode::kReadWrite:
+      return "rw";
   }
   return "unknown";
 }
 
 const char* LayoutStateName(LayoutState state) {
   switch (state) {
-    case LayoutState::kGranted: return "granted";
-    case LayoutState::kRecalling: return "recalling";
-    case LayoutState::kReleased: return "released";
-    case LayoutState::kRevoked: return "revoked";
+    case LayoutState::kGranted:
+      return "granted";
+    case LayoutState::kRecalling:
+      return "recalling";
+    case LayoutState::kReleased:
+      return "released";
+    case LayoutState::kRevoked:
+      return "revoked";
   }
   return "unknown";
 }

@@ -7,8 +7,8 @@ namespace mdfs {
 
 Result<PinId> LeaseManagerImpl::Pin(InodeNumber ino, uint64_t offset, uint64_t length) {
   if (length == 0 || offset + length < offset) {
-    return InvalidArgument("pin range [" + std::to_string(offset) + ", +" +
-                           std::to_string(length) + ") is empty or overflows");
+    return InvalidArgument("pin range [" + std::to_string(offset) + ", +" + std::to_string(length) +
+                           ") is empty or overflows");
   }
   const bool nonblocking = BreakScope::Current().nonblocking;
   std::unique_lock lock(mu_);
@@ -49,7 +49,9 @@ Status LeaseManagerImpl::AddLongTermPin(LayoutId layout_id, LongTermRegistrar* r
                     " is not held");
   }
   if (it->second.state != LayoutState::kGranted) {
-    return WouldBlock("layout " + std::to_string(layout_id) + " is being recalled");
+    // Not would-block: a recall is never cancelled, so a retry cannot succeed.
+    return NotFound("long-term pin needs a granted layout; layout " + std::to_string(layout_id) +
+                    " is being recalled");
   }
   it->second.registrars.push_back(registrar);
   return Status::Ok();

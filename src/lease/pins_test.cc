@@ -111,8 +111,8 @@ TEST_F(LeaseTest, TeardownsRunNewestFirstBeforeTheHolderHearsOfTheRecall) {
   ASSERT_TRUE(leases_->AddLongTermPin(*id, &second).ok());
   EXPECT_EQ(leases_->ListLayouts()[0].long_term_pins, 2u);
   ASSERT_TRUE(fs_->Truncate(ino, 0).ok());
-  EXPECT_EQ(log, (std::vector<std::string>{"second: teardown", "first: teardown",
-                                           "holder: recall 0"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"second: teardown", "first: teardown", "holder: recall 0"}));
   EXPECT_EQ(first.teardowns, 1) << "at most once";
 }
 

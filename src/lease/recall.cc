@@ -103,7 +103,10 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
       bool overlaps = breaker.Overlaps(layout.range);
       bool expired = break_ns > 0 && now - layout.recall_ns >= break_ns;
       bool own = self != nullptr && layout.holder == self && layout.recall_delivered;
-      return overlaps && (expired || own);
+      // A teardown or OnRecall of this layout still running on another
+      // thread is waited for, even past the deadline: the device may still
+      // reach the range, and OnRevoke must not overtake OnRecall.
+      return overlaps && (expired || own) && !CallbackRunningElsewhereLocked(layout.id, nullptr);
     });
     if (victim == layouts_.end()) return;
     LayoutId id = victim->first;
@@ -114,11 +117,16 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
 }
 
 Status LeaseManagerImpl::ConflictStatus(const Breaker& breaker) const {
-  size_t layouts = 0, pins = 0;
+  size_t layouts = 0, pins = 0, running = 0;
   for (const auto& [id, layout] : layouts_) layouts += breaker.Overlaps(layout.range);
   for (const auto& [id, pinned] : pins_) pins += breaker.Overlaps(pinned);
+  const std::thread::id me = std::this_thread::get_id();
+  for (const auto& [id, flying] : in_flight_) {
+    running += flying.thread != me && breaker.Overlaps(flying.range);
+  }
   return WouldBlock("recall started: " + std::to_string(layouts) + " layout(s) not yet released, " +
-                    std::to_string(pins) + " pin(s) held on inode " +
+                    std::to_string(pins) + " pin(s) held, " + std::to_string(running) +
+                    " registration teardown(s) or holder callback(s) still running on inode " +
                     std::to_string(breaker.ranges.front().ino));
 }
 

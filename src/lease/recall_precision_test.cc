@@ -35,24 +35,23 @@ class RecallPrecisionTest : public LeaseTest {
 
 TEST_F(RecallPrecisionTest, PunchRecallsOnlyOverlappingLayouts) {
   EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize, 8 * kMiB,
-                                    4096);
+              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize, 8 * kMiB, 4096);
             }),
             "8");
 }
 
 TEST_F(RecallPrecisionTest, PartialBlockPunchRecallsTheLayoutHoldingThatBlock) {
   EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize,
-                                    4 * kMiB - 10, 20);
+              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize, 4 * kMiB - 10,
+                                    20);
             }),
-            "4") << "the block at 4 MiB is copied and remapped";
+            "4")
+      << "the block at 4 MiB is copied and remapped";
 }
 
 TEST_F(RecallPrecisionTest, PunchBetweenLayoutsRecallsNothing) {
   EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize, 2 * kMiB,
-                                    kMiB);
+              return fs_->Fallocate(ino_, kFallocatePunchHole | kFallocateKeepSize, 2 * kMiB, kMiB);
             }),
             "");
 }
@@ -82,10 +81,8 @@ TEST_F(RecallPrecisionTest, WriteIntoAHoleRecallsOnlyTheHole) {
 }
 
 TEST_F(RecallPrecisionTest, KeepSizeFallocatePastEofRecallsNothing) {
-  EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocateKeepSize, 40 * kMiB, kMiB);
-            }),
-            "") << "the size does not change: nothing past EOF is exposed";
+  EXPECT_EQ(Recalled([&] { return fs_->Fallocate(ino_, kFallocateKeepSize, 40 * kMiB, kMiB); }), "")
+      << "the size does not change: nothing past EOF is exposed";
 }
 
 TEST_F(RecallPrecisionTest, GrowingFallocateRecallsOnlyLayoutsPastEof) {
@@ -98,16 +95,14 @@ TEST_F(RecallPrecisionTest, FallocateOverAllocatedBlocksRecallsNothing) {
 
 TEST_F(RecallPrecisionTest, ZeroRangeRecallsTheRange) {
   EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocateZeroRange | kFallocateKeepSize,
-                                    4 * kMiB + 4096, 4096);
+              return fs_->Fallocate(ino_, kFallocateZeroRange | kFallocateKeepSize, 4 * kMiB + 4096,
+                                    4096);
             }),
             "4");
 }
 
 TEST_F(RecallPrecisionTest, CollapseRecallsFromItsOffsetOn) {
-  EXPECT_EQ(Recalled([&] {
-              return fs_->Fallocate(ino_, kFallocateCollapseRange, 6 * kMiB, kMiB);
-            }),
+  EXPECT_EQ(Recalled([&] { return fs_->Fallocate(ino_, kFallocateCollapseRange, 6 * kMiB, kMiB); }),
             "89");
 }
 

@@ -32,7 +32,8 @@ class SlowRegistration : public LongTermRegistrar {
     const auto start = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(mu_);
-      if (!active_) return;  // the writer unregistered it itself
+      teardown_started_ = true;
+      if (!active_) return;  // never switched on, or unregistered by the writer
       draining_ = true;
     }
     Drain();
@@ -62,12 +63,21 @@ class SlowRegistration : public LongTermRegistrar {
     std::lock_guard lock(mu_);
     return active_;
   }
+  // The device is switched on after the lease manager knows the pin (as
+  // the io_uring registrar registers with the kernel after AddLongTermPin);
+  // false if a teardown already began.
+  bool Activate() {
+    std::lock_guard lock(mu_);
+    if (teardown_started_) return false;
+    active_ = true;
+    return true;
+  }
   // The writer unregisters it itself (before telling the lease manager);
   // false if a teardown already began.
   bool DeactivateByUser() {
     std::unique_lock io_lock(io);
     std::lock_guard lock(mu_);
-    if (draining_ || !active_) return false;
+    if (teardown_started_ || !active_) return false;
     active_ = false;
     return true;
   }
@@ -93,8 +103,9 @@ class SlowRegistration : public LongTermRegistrar {
   Random random_;  // only TearDown uses it, and it runs at most once
   const uint64_t break_ms_;
   std::mutex mu_;
-  bool active_ = true;     // guarded by mu_
-  bool draining_ = false;  // guarded by mu_
+  bool active_ = false;            // guarded by mu_
+  bool draining_ = false;          // guarded by mu_
+  bool teardown_started_ = false;  // guarded by mu_
 };
 
 class SlowHolder : public LayoutHolder {
@@ -151,12 +162,13 @@ void Race::SlowTeardownWriter(int id) {
     if (!pinned.ok()) {
       // Recalled between the grant and the pin: a registration needs a
       // granted layout (kNotFound, never would-block).
-      if (pinned.code() != Code::kNotFound)
+      if (pinned.code() != Code::kNotFound) {
         UnexpectedStatus("slow-teardown AddLongTermPin", pinned);
+      }
       counters.slow_pin_refused.fetch_add(1);
-      registration.DeactivateByUser();
     } else {
       counters.slow_pinned.fetch_add(1);
+      registration.Activate();  // false: a recall tore it down already
     }
     // Write until recalled (and then hold the layout up to twice the break
     // time, sometimes long enough to be revoked) or a number of rounds.

@@ -4,7 +4,9 @@
 // extent maps, directories, the free-space bitmap); every change is made
 // in a Transaction and committed through the Journal before the operation
 // returns. Files of the implementation:
-//   engine_open.cc       Format, Open (recovery + load), StatFs
+//   engine_open.cc       Format, Open, StatFs, inode lookup helpers
+//   load.cc              mount-time load: recovery overlay, every structure
+//                        range-checked, damage recorded (salvage)
 //   commit.cc            Commit / Abort: encoding dirty metadata into journal images
 //   namespace_ops.cc     lookup, create, mkdir, symlink, link, unlink, rmdir, readdir
 //   rename.cc            rename with NOREPLACE / EXCHANGE
@@ -43,6 +45,8 @@ inline std::string Quoted(std::string_view name) { return "\"" + std::string(nam
 // ("." and ".." pass; each operation decides what they mean.)
 Status ValidateName(std::string_view name);
 
+class MetadataReader;  // load.cc
+
 class FileSystemImpl : public FileSystem {
  public:
   FileSystemImpl(Device* device, const format::Superblock& superblock, const OpenOptions& options);
@@ -51,8 +55,16 @@ class FileSystemImpl : public FileSystem {
   // nothing acknowledged depends on them; Fsync is the way to see them.
   ~FileSystemImpl() override;
 
-  // Mount-time work: recovery and loading every metadata structure.
+  // Mount-time work: recovery and loading every metadata structure
+  // (load.cc). A damaged block or an out-of-range value marks what depends
+  // on it damaged (Inode::damage) and is listed in damage(); only a device
+  // error or an unusable superblock/journal fails the load.
   Status Load();
+  // kCorruption naming the first damage when the open is writable: a
+  // damaged file system is served read-only only (salvage).
+  Status RefuseWritableIfDamaged() const;
+  // What Load found damaged, one line each. Fixed after Load.
+  const std::vector<std::string>& damage() const { return damage_; }
 
   Result<Attributes> Lookup(InodeNumber parent, std::string_view name) override;
   Result<Attributes> LookupPath(std::string_view path) override;
@@ -113,12 +125,30 @@ class FileSystemImpl : public FileSystem {
   Status CheckReadable() const;
   Result<Inode*> GetInode(InodeNumber ino);
   Result<Inode*> GetDirectory(InodeNumber ino);
+  // The inode a directory entry names: kCorruption (never a crash) when the
+  // number is out of range, the inode is free, or damaged.
+  Result<Inode*> GetEntryTarget(const Inode& dir, std::string_view name, uint64_t ino);
+  // A directory's parent (".."): kCorruption when it is not a directory.
+  Result<Inode*> GetParent(const Inode& dir);
   Attributes ToAttributes(const Inode& inode) const;
   int64_t NowNs() const { return clock_->NowRealtimeNs(); }
 
   // ---- the one gate for block-map changes (REQUIRES mu_ held exclusively)
   Status PrepareBlockMapChange(const Inode& inode, BlockMapChangeKind kind, uint64_t offset,
                                uint64_t length);
+
+  // ---- mount-time load (load.cc)
+  Status LoadBitmap(MetadataReader& reader, uint64_t* max_sequence);
+  Status LoadInodeTable(MetadataReader& reader, uint64_t* max_sequence);
+  Status LoadInodeTableBlock(MetadataReader& reader, uint64_t index, const format::Block& block);
+  // Range checks of an in-use inode's extent map against the device's data
+  // area; "" when they pass.
+  std::string CheckExtentRanges(const Inode& inode) const;
+  // Directory entries naming impossible inodes, directories with a bad "..",
+  // and blocks claimed twice or free in the bitmap (writable opens only).
+  void CheckReferences();
+  void CheckBlockClaims();
+  void AddDamage(Inode& inode, std::string message);
 
   // ---- transactions (commit.cc)
   Status Commit(Transaction& tx);
@@ -198,6 +228,8 @@ class FileSystemImpl : public FileSystem {
   uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
   uint64_t inode_hint_ GUARDED_BY(mu_) = 2;
   bool read_only_ = false;  // set at construction only
+  // Set by Load, read-only afterwards (Open returns only after Load).
+  std::vector<std::string> damage_;
   bool shutdown_ GUARDED_BY(mu_) = false;
   std::string shutdown_reason_ GUARDED_BY(mu_);
   // Called with mu_ held exclusively: it must not call back into this

@@ -32,11 +32,15 @@ Result<Attributes> FileSystemImpl::Lookup(InodeNumber parent, std::string_view n
   MDFS_RETURN_IF_ERROR(CheckReadable());
   MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(parent));
   if (name == ".") return ToAttributes(*dir);
-  if (name == "..") return ToAttributes(inodes_[dir->record.parent]);
+  if (name == "..") {
+    MDFS_ASSIGN_OR_RETURN(Inode * up, GetParent(*dir));
+    return ToAttributes(*up);
+  }
   MDFS_RETURN_IF_ERROR(ValidateName(name));
   auto found = dir->directory->Find(name);
   if (!found) return NotFound("no entry " + Quoted(name) + " in directory " + std::to_string(parent));
-  return ToAttributes(inodes_[found->ino]);
+  MDFS_ASSIGN_OR_RETURN(Inode * target, GetEntryTarget(*dir, name, found->ino));
+  return ToAttributes(*target);
 }
 
 Result<Attributes> FileSystemImpl::LookupPath(std::string_view path) {

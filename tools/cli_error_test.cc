@@ -11,25 +11,6 @@ namespace {
 constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * 1024;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-size_t LineCount(const std::string& text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// Expects `r` to have failed with `exit_code` and one stderr line that
-// starts with "mdfs <command>: " and contains each of `parts`.
-void ExpectError(const RunResult& r, int exit_code, const std::string& command,
-                 const std::vector<std::string>& parts) {
-  EXPECT_EQ(r.exit_code, exit_code) << r.Describe();
-  EXPECT_EQ(r.err.rfind("mdfs " + command + ": ", 0), 0u) << r.Describe();
-  EXPECT_EQ(LineCount(r.err), 1u) << r.Describe();
-  for (const std::string& part : parts)
-    EXPECT_TRUE(Contains(r.err, part)) << part << "\n" << r.Describe();
-}
-
 void OverwriteBytes(const std::string& path, uint64_t offset, const std::string& bytes) {
   int fd = ::open(path.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);

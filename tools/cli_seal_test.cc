@@ -7,23 +7,6 @@ namespace {
 
 constexpr size_t kKiB = 1024;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-size_t LineCount(const std::string& text) {
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-void ExpectError(const RunResult& r, int exit_code, const std::string& command,
-                 const std::vector<std::string>& parts) {
-  EXPECT_EQ(r.exit_code, exit_code) << r.Describe();
-  EXPECT_EQ(r.err.rfind("mdfs " + command + ": ", 0), 0u) << r.Describe();
-  EXPECT_EQ(LineCount(r.err), 1u) << r.Describe();
-  for (const std::string& part : parts)
-    EXPECT_TRUE(Contains(r.err, part)) << part << "\n" << r.Describe();
-}
-
 class SealTest : public CliTest {
  protected:
   void SetUp() override {

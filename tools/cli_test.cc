@@ -13,10 +13,6 @@ namespace {
 constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * 1024;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 const std::vector<std::string>& AllCommands() {
   static const std::vector<std::string> commands = {
       "mkfs", "fsck", "df",  "ls",       "stat",      "mkdir", "rm",    "mv",

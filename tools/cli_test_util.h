@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -41,6 +42,26 @@ struct RunResult {
            "stderr:\n" + err;
   }
 };
+
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+inline size_t LineCount(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Expects `r` to have failed with `exit_code` and one stderr line that
+// starts with "mdfs <command>: " and contains each of `parts`.
+inline void ExpectError(const RunResult& r, int exit_code, const std::string& command,
+                        const std::vector<std::string>& parts) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.Describe();
+  EXPECT_EQ(r.err.rfind("mdfs " + command + ": ", 0), 0u) << r.Describe();
+  EXPECT_EQ(LineCount(r.err), 1u) << r.Describe();
+  for (const std::string& part : parts) {
+    EXPECT_TRUE(Contains(r.err, part)) << part << "\n" << r.Describe();
+  }
+}
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "command.h"
+#include "escape.h"
 #include "help.h"
 #include "output.h"
 
@@ -46,9 +47,7 @@ HelpPage DfHelp() {
 nlohmann::json StatsToJson(const std::string& image, const Device& device,
                            const FileSystemStats& s) {
   uint64_t used_blocks = s.total_blocks - s.free_blocks;
-  return {
-      {"image", image},
-      {"device", device.Describe()},
+  nlohmann::json json = {
       {"block_size", s.block_size},
       {"total_blocks", s.total_blocks},
       {"used_blocks", used_blocks},
@@ -67,6 +66,9 @@ nlohmann::json StatsToJson(const std::string& image, const Device& device,
       {"journal_sequence", s.journal_sequence},
       {"lease_break_time_ms", s.lease_break_time_ms},
   };
+  SetJsonText(json, "image", image);
+  SetJsonText(json, "device", device.Describe());
+  return json;
 }
 
 std::string BlocksAndBytes(uint64_t blocks, uint32_t block_size) {
@@ -77,8 +79,8 @@ void PrintStats(const std::string& image, const Device& device, const FileSystem
   uint64_t used_blocks = s.total_blocks - s.free_blocks;
   uint64_t used_inodes = s.total_inodes - s.free_inodes;
   KeyValueList list;
-  list.Add("Image", image);
-  list.Add("Device", device.Describe());
+  list.Add("Image", ShellEscapeIfUnprintable(image));
+  list.Add("Device", EscapeControlCharacters(device.Describe()));
   list.Add("Size", HumanBytes(s.total_blocks * s.block_size) + " (" +
                        std::to_string(s.total_blocks) + " blocks of " +
                        std::to_string(s.block_size) + " bytes)");

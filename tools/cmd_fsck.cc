@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "command.h"
+#include "escape.h"
 #include "help.h"
 #include "mdfs/fsck.h"
 #include "output.h"
@@ -41,13 +42,17 @@ HelpPage FsckHelp() {
   };
 }
 
+nlohmann::json ProblemToJson(const FsckProblem& problem) {
+  nlohmann::json json = {{"check", problem.check}};
+  SetJsonText(json, "where", problem.where);
+  SetJsonText(json, "message", problem.message);
+  return json;
+}
+
 nlohmann::json ReportToJson(const std::string& image, const FsckReport& report) {
   nlohmann::json problems = nlohmann::json::array();
-  for (const FsckProblem& p : report.problems) {
-    problems.push_back({{"check", p.check}, {"where", p.where}, {"message", p.message}});
-  }
-  return {
-      {"image", image},
+  for (const FsckProblem& p : report.problems) problems.push_back(ProblemToJson(p));
+  nlohmann::json json = {
       {"clean", report.clean()},
       {"problem_count", report.problems.size()},
       {"problems", problems},
@@ -61,12 +66,16 @@ nlohmann::json ReportToJson(const std::string& image, const FsckReport& report) 
       {"journal_state", report.journal_state},
       {"journal_sequence", report.journal_sequence},
   };
+  SetJsonText(json, "image", image);
+  return json;
 }
 
 void PrintReport(const std::string& image, const FsckReport& report) {
   if (!report.problems.empty()) {
     Table table({"CHECK", "WHERE", "MESSAGE"});
-    for (const FsckProblem& p : report.problems) table.AddRow({p.check, p.where, p.message});
+    for (const FsckProblem& p : report.problems) {
+      table.AddRow({p.check, EscapeControlCharacters(p.where), EscapeControlCharacters(p.message)});
+    }
     table.Print(std::cout);
     std::cout << '\n';
   }
@@ -81,17 +90,21 @@ void PrintReport(const std::string& image, const FsckReport& report) {
                          std::to_string(report.blocks_free) + " free, " +
                          std::to_string(report.total_blocks) + " total");
   list.Print(std::cout);
+  std::string name = ShellEscapeIfUnprintable(image);
   if (report.clean()) {
-    std::cout << image << ": clean\n";
+    std::cout << name << ": clean\n";
   } else {
-    std::cout << image << ": " << report.problems.size()
+    std::cout << name << ": " << report.problems.size()
               << (report.problems.size() == 1 ? " problem" : " problems") << " found\n";
   }
 }
 
 int CouldNotCheck(const FsckArgs& args, const Status& status) {
   if (args.json) {
-    PrintJson({{"image", args.image}, {"clean", false}, {"error", status.ToString()}});
+    nlohmann::json json = {{"clean", false}};
+    SetJsonText(json, "image", args.image);
+    SetJsonText(json, "error", status.ToString());
+    PrintJson(json);
   }
   ReportError("fsck", args.image, status);
   return kExitFsckError;

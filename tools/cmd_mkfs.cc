@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "command.h"
+#include "escape.h"
 #include "format/format.h"
 #include "help.h"
 #include "output.h"
@@ -178,7 +179,7 @@ void PrintGeometry(const std::string& image, Device* device) {
                          HumanBytes(stats->free_blocks * stats->block_size) + ")");
   }
   list.Add("Persistence", PersistenceModeName(device->persistence_mode()));
-  std::cout << "mdfs mkfs: formatted " << image << "\n";
+  std::cout << "mdfs mkfs: formatted " << ShellEscapeIfUnprintable(image) << "\n";
   list.Print(std::cout);
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "command.h"
+#include "escape.h"
 #include "help.h"
 #include "output.h"
 
@@ -198,7 +199,7 @@ Status Move(FileSystem& fs, const MvArgs& args, const std::string& from, std::st
   *what = to;
   if (to == "/") return InvalidArgument("cannot replace the root directory");
   MDFS_ASSIGN_OR_RETURN(auto new_parent, LookupParent(fs, to));
-  *what = from + " -> " + to;
+  *what = ShellEscapeIfUnprintable(from) + " -> " + ShellEscapeIfUnprintable(to);
   uint32_t flags = (args.no_replace ? kRenameNoReplace : 0) | (args.exchange ? kRenameExchange : 0);
   return fs.Rename(old_parent.first.ino, old_parent.second, new_parent.first.ino, new_parent.second,
                    flags);

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include "command.h"
+#include "escape.h"
 #include "help.h"
 #include "output.h"
 
@@ -34,7 +36,9 @@ HelpPage StatHelp() {
       "extent of the file). Holes are not listed. The persistence mode of the\n"
       "device as opened is shown too (see mdfs df --help).\n"
       "\n"
-      "The image is opened read-only. Symbolic links in PATH are not followed.",
+      "The image is opened read-only. Symbolic links in PATH are not followed.\n"
+      "The path and target are quoted as mdfs ls quotes names; with --json,\n"
+      "text that is not UTF-8 comes with a path_hex or target_hex field.",
       StandardExitStatus("the attributes were printed"),
       "mdfs stat disk.img /data/log\n"
       "mdfs --access mmap stat disk.img /data/log --json",
@@ -49,7 +53,15 @@ HelpPage LsHelp() {
       "Lists the entries of directory PATH (default /), sorted by name, as a\n"
       "table of type, mode, inode number, size, modification time (UTC) and\n"
       "name; symbolic links show their target. When PATH is not a directory\n"
-      "it lists PATH itself. The image is opened read-only.",
+      "it lists PATH itself. The image is opened read-only.\n"
+      "\n"
+      "Names are bytes. A name (or target) that holds a space, a character\n"
+      "special to the shell, a control character or bytes that are not UTF-8\n"
+      "is printed quoted as GNU ls --quoting-style=shell-escape prints it, so\n"
+      "that the output is one line per entry and each name can be pasted into\n"
+      "a shell: 'a b', 'a'$'\\n''b' (a newline), ''$'\\377' (the byte 0xff).\n"
+      "With --json a name that is not UTF-8 comes with name_hex, its exact\n"
+      "bytes in hex (see doc/cli.md).",
       StandardExitStatus("the listing was printed"),
       "mdfs ls disk.img /\n"
       "mdfs ls disk.img /data --json",
@@ -96,16 +108,16 @@ Result<std::vector<Entry>> LoadListing(FileSystem& fs, const std::string& path,
 
 nlohmann::json EntryToJson(const Entry& entry) {
   nlohmann::json json = AttributesToJson(entry.attributes);
-  json["name"] = entry.name;
-  if (IsSymlink(entry.attributes)) json["target"] = entry.target;
+  SetJsonText(json, "name", entry.name);
+  if (IsSymlink(entry.attributes)) SetJsonText(json, "target", entry.target);
   return json;
 }
 
 void PrintListing(const std::vector<Entry>& entries) {
   Table table({"TYPE", "MODE", "INO", "SIZE", "MTIME", "NAME"}, {2, 3});
   for (const Entry& e : entries) {
-    std::string name = e.name;
-    if (IsSymlink(e.attributes)) name += " -> " + e.target;
+    std::string name = ShellEscape(e.name);
+    if (IsSymlink(e.attributes)) name += " -> " + ShellEscape(e.target);
     if ((e.attributes.mode & S_IFMT) == S_IFDIR) name += "/";
     table.AddRow({TypeName(e.attributes.mode), ModeString(e.attributes.mode),
                   std::to_string(e.attributes.ino), std::to_string(e.attributes.size),
@@ -125,7 +137,11 @@ int RunLs(const PathArgs& args, const GlobalOptions& globals) {
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const Entry& e : *entries) list.push_back(EntryToJson(e));
-    PrintJson({{"path", path}, {"type", TypeName(attributes->mode)}, {"entries", list}});
+    nlohmann::json json = nlohmann::json::object();
+    SetJsonText(json, "path", path);
+    json["type"] = TypeName(attributes->mode);
+    json["entries"] = std::move(list);
+    PrintJson(json);
   } else {
     PrintListing(*entries);
   }
@@ -135,9 +151,9 @@ int RunLs(const PathArgs& args, const GlobalOptions& globals) {
 void PrintAttributes(const std::string& path, const Entry& entry, const Device& device) {
   const Attributes& a = entry.attributes;
   KeyValueList list;
-  list.Add("Path", path);
+  list.Add("Path", ShellEscape(path));
   list.Add("Type", TypeName(a.mode));
-  if (IsSymlink(a)) list.Add("Target", entry.target);
+  if (IsSymlink(a)) list.Add("Target", ShellEscape(entry.target));
   list.Add("Inode", std::to_string(a.ino) + " (generation " + std::to_string(a.generation) + ")");
   list.Add("Mode", OctalPermissions(a.mode) + " (" + ModeString(a.mode) + ")");
   list.Add("Uid/Gid", std::to_string(a.uid) + "/" + std::to_string(a.gid));
@@ -179,7 +195,7 @@ int RunStat(const PathArgs& args, const GlobalOptions& globals) {
   if (!extents.ok()) return ReportError("stat", path, extents.status());
   if (args.json) {
     nlohmann::json json = EntryToJson(*entry);
-    json["path"] = path;
+    SetJsonText(json, "path", path);
     json["persistence_mode"] = PersistenceModeName(image->device->persistence_mode());
     json["extents"] = nlohmann::json::array();
     for (const ExtentInfo& e : *extents) json["extents"].push_back(ExtentToJson(e));

@@ -9,18 +9,20 @@
 #include <iostream>
 #include <utility>
 
+#include "escape.h"
+
 namespace mdfs::cli {
 
 int ReportError(std::string_view command, std::string_view what, const Status& status) {
   std::string line = "mdfs " + std::string(command) + ": ";
-  if (!what.empty()) line += std::string(what) + ": ";
-  line += status.ToString();
+  if (!what.empty()) line += ShellEscapeIfUnprintable(what) + ": ";
+  line += EscapeControlCharacters(status.ToString());
   std::cerr << line << std::endl;
   return 1;
 }
 
 int ReportMessage(std::string_view command, std::string_view message, int exit_code) {
-  std::cerr << "mdfs " << command << ": " << message << std::endl;
+  std::cerr << "mdfs " << command << ": " << EscapeControlCharacters(message) << std::endl;
   return exit_code;
 }
 
@@ -214,7 +216,12 @@ nlohmann::json ExtentToJson(const ExtentInfo& e) {
   };
 }
 
-void PrintJson(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+void PrintJson(const nlohmann::json& value) {
+  // Every text from the image or the host goes in through SetJsonText, so
+  // the strings are UTF-8; `replace` only keeps a missed one from aborting
+  // the whole output.
+  std::cout << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
 
 Table::Table(std::vector<std::string> header, std::vector<size_t> right_aligned)
     : right_aligned_(std::move(right_aligned)) {

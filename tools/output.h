@@ -17,9 +17,13 @@
 namespace mdfs::cli {
 
 // Prints "mdfs <command>: <what>: <status.ToString()>" on stderr and
-// returns 1 (kExitFailure). An empty `what` is left out.
+// returns 1 (kExitFailure). An empty `what` is left out. The line stays one
+// line: `what` is shell-escaped when it holds a control character or
+// invalid UTF-8 (ShellEscapeIfUnprintable), the reason has such bytes as C
+// escapes (EscapeControlCharacters).
 int ReportError(std::string_view command, std::string_view what, const Status& status);
-// Prints "mdfs <command>: <message>" on stderr; returns the given exit code.
+// Prints "mdfs <command>: <message>" on stderr (control characters as C
+// escapes); returns the given exit code.
 int ReportMessage(std::string_view command, std::string_view message, int exit_code);
 
 // "0 B", "4.0 KiB", "512 MiB", "1.5 GiB": three significant digits at most.

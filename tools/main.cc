@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "command.h"
+#include "escape.h"
 #include "help.h"
 #include "output.h"
 
@@ -23,6 +26,7 @@ HelpPage TopLevelHelp() {
       "create, inspect and change mdfs file system images",
       "mdfs [--access pread|mmap] COMMAND [OPTIONS] IMAGE [ARGUMENTS]\n"
       "mdfs COMMAND --help\n"
+      "mdfs help [COMMAND]\n"
       "mdfs --version",
       "mdfs works on an image (a regular file or a block device holding an\n"
       "mdfs file system) in-process: each command opens the image, does one\n"
@@ -46,6 +50,73 @@ HelpPage TopLevelHelp() {
       "mdfs get disk.img /data/photo.jpg copy.jpg\n"
       "mdfs fsck disk.img",
   };
+}
+
+HelpPage HelpHelp() {
+  return {
+      "help",
+      "print the manual page of a command",
+      "mdfs help [COMMAND]",
+      "Prints the manual page of COMMAND on standard output: the same text as\n"
+      "'mdfs COMMAND --help'. Without COMMAND it prints the overview of mdfs\n"
+      "and its commands, as 'mdfs --help' does.",
+      "0   the page was printed\n"
+      "2   COMMAND is not an mdfs command, or more than one word was given",
+      "mdfs help put\n"
+      "mdfs help",
+  };
+}
+
+// The subcommand of `app` called `name`, or nullptr.
+const CLI::App* FindCommand(const CLI::App& app, std::string_view name) {
+  for (const CLI::App* command : app.get_subcommands({})) {
+    if (command->get_name() == name) return command;
+  }
+  return nullptr;
+}
+
+// "mdfs: unknown command 'mount' (commands: mkfs, fsck, ...; see 'mdfs
+// --help')" on stderr (after "mdfs help: " for `mdfs help mount`).
+int UnknownCommand(const CLI::App& app, std::string_view where, std::string_view word) {
+  std::string names;
+  for (const CLI::App* command : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + command->get_name();
+  }
+  std::cerr << where << "unknown command '" << EscapeControlCharacters(word)
+            << "' (commands: " << names << "; see 'mdfs --help')" << std::endl;
+  return kExitUsage;
+}
+
+// The word that names the command: the first argument that is not a
+// global option. Empty when there is none, or when an option that is not
+// global comes first (CLI11 then reports it).
+std::string_view CommandWord(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--access") {
+      ++i;  // its value
+    } else if (arg == "-h" || arg == "--help" || arg == "--version") {
+      return {};  // CLI11 prints the page or the version
+    } else if (!arg.starts_with("--access=")) {
+      return arg.starts_with("-") ? std::string_view() : arg;
+    }
+  }
+  return {};
+}
+
+// mdfs help [COMMAND]: the manual page, exactly as --help prints it.
+int RunHelp(const CLI::App& app, const std::string& name) {
+  const CLI::App* page = name.empty() ? &app : FindCommand(app, name);
+  if (page == nullptr) return UnknownCommand(app, "mdfs help: ", name);
+  std::cout << app.get_formatter()->make_help(page, page->get_name(), CLI::AppFormatMode::Normal);
+  return kExitOk;
+}
+
+void AddHelpCommand(CLI::App& app, std::vector<Command>& out) {
+  auto name = std::make_shared<std::string>();
+  CLI::App* sub = AddCommandWithHelp(app, HelpHelp());
+  sub->add_option("COMMAND", *name, "the command whose manual page to print");
+  out.push_back({sub, [&app, name] { return RunHelp(app, *name); }});
 }
 
 // The command whose arguments were being parsed when parsing failed.
@@ -91,6 +162,12 @@ int Main(int argc, char** argv) {
   AddSpaceCommands(app, globals, commands);
   AddSealCommands(app, globals, commands);
   AddDemoCommand(app, globals, commands);
+  AddHelpCommand(app, commands);
+  // CLI11 would take an unknown word for an extra argument and say "a
+  // command is required" (or drop it in "mdfs foo put ...").
+  std::string_view word = CommandWord(argc, argv);
+  if (!word.empty() && FindCommand(app, word) == nullptr)
+    return UnknownCommand(app, "mdfs: ", word);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& success) {

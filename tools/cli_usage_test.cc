@@ -1,5 +1,6 @@
 // End-to-end tests of the command line itself: `mdfs help CMD`, unknown
-// commands and extra words (exit 2, named).
+// commands and extra words (exit 2, named), and fallocate ranges whose
+// end does not fit (named as such, not as a zero length).
 #include "cli_test_util.h"
 
 namespace mdfs::cli::testing {
@@ -79,6 +80,27 @@ TEST_F(CliTest, ExtraWordsAreUsageErrors) {
     EXPECT_TRUE(r.out.empty()) << r.Describe();
   }
   EXPECT_TRUE(ReadFile(image) == before) << "a refused command changed the image";
+}
+
+// issue 7: `fallocate IMG F 18446744073709547520 4096` said "length must be
+// > 0"; OFFSET + LENGTH wraps past 2^64.
+TEST_F(CliTest, FallocateRangeEndPastTheLargestOffsetIsNamed) {
+  std::string image = MakeImage("a.img", "8M");
+  Ok({"put", image, "-", "/f"}, std::string("data"));
+  std::string before = ReadFile(image);
+  RunResult wraps = Run({"fallocate", image, "/f", "18446744073709547520", "4096"});
+  EXPECT_EQ(wraps.err,
+            "mdfs fallocate: invalid range: OFFSET 18446744073709547520 + LENGTH 4096 is past "
+            "2^64; the maximum file size is 16 TiB (17592186044416 bytes)\n");
+  EXPECT_EQ(wraps.exit_code, 2) << wraps.Describe();
+  RunResult too_large = Run({"fallocate", image, "/f", "-k", "16T", "4K"});
+  ExpectError(too_large, 1, "fallocate",
+              {"/f: file too large: the range ends at byte 17592186048512, past the maximum file "
+               "size 16 TiB"});
+  ExpectError(Run({"fallocate", image, "/f", "-p", "1", "18446744073709551615"}), 2, "fallocate",
+              {"past 2^64"});
+  EXPECT_TRUE(ReadFile(image) == before) << "a refused fallocate changed the image";
+  Ok({"fallocate", image, "/f", "-k", "0", "4K"});  // an ordinary range still works
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -123,11 +124,31 @@ HelpPage FallocateHelp() {
   };
 }
 
+// The end of [OFFSET, OFFSET + LENGTH) must be a file offset: past 2^64 it
+// is a usage error (exit 2); past the maximum file size it fails as Linux's
+// vfs_fallocate does (EFBIG, exit 1). Prints the error; 0 when the end is
+// fine.
+int CheckRangeEnd(const std::string& path, uint64_t offset, uint64_t length) {
+  std::string maximum = HumanBytes(kMaxFileSize) + " (" + std::to_string(kMaxFileSize) + " bytes)";
+  if (length > UINT64_MAX - offset) {
+    return ReportMessage("fallocate",
+                         "invalid range: OFFSET " + std::to_string(offset) + " + LENGTH " +
+                             std::to_string(length) + " is past 2^64; the maximum file size is " +
+                             maximum,
+                         kExitUsage);
+  }
+  if (offset + length <= kMaxFileSize) return kExitOk;
+  return ReportError("fallocate", path,
+                     FileTooLarge("the range ends at byte " + std::to_string(offset + length) +
+                                  ", past the maximum file size " + maximum));
+}
+
 int RunFallocate(const FallocateArgs& args, const GlobalOptions& globals) {
   std::optional<uint64_t> offset = ParseSizeOrReport("fallocate", args.offset);
   if (!offset) return kExitUsage;
   std::optional<uint64_t> length = ParseSizeOrReport("fallocate", args.length);
   if (!length) return kExitUsage;
+  if (int failed = CheckRangeEnd(NormalizePath(args.path), *offset, *length)) return failed;
   auto image = OpenImageOrReport("fallocate", args.image, globals, /*read_only=*/false);
   if (!image) return kExitFailure;
   std::string path = NormalizePath(args.path);

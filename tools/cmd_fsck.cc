@@ -1,5 +1,6 @@
 // mdfs fsck IMAGE [--json]: check every on-device invariant; never writes.
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 #include <memory>
 
@@ -115,6 +116,8 @@ int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
   options.read_only = true;
   auto device = OpenImageDevice(args.image, globals.access_mode(), options);
   if (!device.ok()) return CouldNotCheck(args, device.status());
+  Status size = CheckImageSize(**device);
+  if (!size.ok()) return CouldNotCheck(args, size);
   auto report = CheckFileSystem(device->get());
   if (!report.ok()) return CouldNotCheck(args, report.status());
   if (args.json) {
@@ -125,6 +128,17 @@ int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
   return report->clean() ? kExitOk : kExitFsckProblems;
 }
 
+// fsck's exit codes are 0, 4 and 8 only: an unexpected failure is "could
+// not check" too, never main's exit 1.
+int RunFsckOrReport(const FsckArgs& args, const GlobalOptions& globals) {
+  try {
+    return RunFsck(args, globals);
+  } catch (const std::exception& e) {
+    ReportError("fsck", args.image, IoError(std::string("internal error: ") + e.what()));
+    return kExitFsckError;
+  }
+}
+
 }  // namespace
 
 void AddFsckCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Command>& out) {
@@ -132,7 +146,7 @@ void AddFsckCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Com
   CLI::App* sub = AddCommandWithHelp(app, FsckHelp());
   sub->add_option("IMAGE", args->image, "the image file or block device to check")->required();
   sub->add_flag("--json", args->json, "print the report as one JSON object (see doc/cli.md)");
-  out.push_back({sub, [args, &globals] { return RunFsck(*args, globals); }});
+  out.push_back({sub, [args, &globals] { return RunFsckOrReport(*args, globals); }});
 }
 
 }  // namespace mdfs::cli

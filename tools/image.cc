@@ -1,13 +1,77 @@
 #include "image.h"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <utility>
 #include <vector>
 
 namespace mdfs::cli {
 namespace {
+
+// mkfs refuses smaller devices ("device too small: ... need at least 2 MiB",
+// src/format/geometry.cc); nothing smaller can hold an mdfs file system.
+constexpr uint64_t kSmallestFileSystemBytes = uint64_t{2} << 20;
+
+// One flock in /proc/locks on the image, e.g. the line
+//   "1: FLOCK  ADVISORY  WRITE 4242 fe:00:10952823 0 EOF"
+// (pid, then MAJOR:MINOR:INODE of the file, major and minor in hex).
+struct LockHolder {
+  long pid = 0;
+  bool exclusive = false;
+};
+
+std::vector<LockHolder> FlockHoldersOf(const struct stat& file) {
+  std::vector<LockHolder> holders;
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string id, kind, advisory, mode, where;
+    LockHolder holder;
+    if (!(fields >> id >> kind) || kind != "FLOCK") continue;  // "->" marks a waiter
+    if (!(fields >> advisory >> mode >> holder.pid >> where)) continue;
+    unsigned major_number = 0, minor_number = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(where.c_str(), "%x:%x:%llu", &major_number, &minor_number, &inode) != 3) {
+      continue;
+    }
+    if (makedev(major_number, minor_number) != file.st_dev || inode != file.st_ino) continue;
+    holder.exclusive = mode == "WRITE";
+    holders.push_back(holder);
+  }
+  return holders;
+}
+
+// "pid 4242 'mdfs', open for writing"; the command name when /proc has it.
+std::string DescribeHolder(const LockHolder& holder) {
+  std::string text = "pid " + std::to_string(holder.pid);
+  std::ifstream comm("/proc/" + std::to_string(holder.pid) + "/comm");
+  std::string name;
+  if (holder.pid > 0 && std::getline(comm, name) && !name.empty()) text += " '" + name + "'";
+  return text + (holder.exclusive ? ", open for writing" : ", open read-only");
+}
+
+// `status` (the device layer's "in use by another process") with the
+// processes that hold the image's lock, when /proc/locks names them.
+Status NameLockHolders(const std::string& path, const Status& status) {
+  struct stat file {};
+  if (::stat(path.c_str(), &file) != 0) return status;
+  std::vector<LockHolder> holders = FlockHoldersOf(file);
+  if (holders.empty()) return status;
+  std::string text;
+  for (const LockHolder& holder : holders) {
+    if (!text.empty()) text += "; ";
+    text += DescribeHolder(holder);
+  }
+  return WouldBlock(path + ": in use by another process (" + text + ")");
+}
 
 // Little-endian 0x5346444D: the first four bytes of every mdfs metadata block.
 constexpr std::array<std::byte, 4> kMagicBytes = {std::byte{'M'}, std::byte{'D'}, std::byte{'F'},
@@ -29,8 +93,19 @@ bool HasSuperblockMagic(Device* device) {
 
 Result<std::unique_ptr<Device>> OpenImageDevice(const std::string& path, Access access,
                                                 const FileDeviceOptions& options) {
-  if (access == Access::kMmap) return OpenMappedDevice(path, options);
-  return OpenFileDevice(path, options);
+  auto device =
+      access == Access::kMmap ? OpenMappedDevice(path, options) : OpenFileDevice(path, options);
+  if (!device.ok() && device.status().code() == Code::kWouldBlock &&
+      device.status().message().find("in use by another process") != std::string::npos) {
+    return NameLockHolders(path, device.status());
+  }
+  return device;
+}
+
+Status CheckImageSize(const Device& device) {
+  if (device.size_bytes() >= kSmallestFileSystemBytes) return Status::Ok();
+  return Corruption("not an mdfs file system (the image is " + std::to_string(device.size_bytes()) +
+                    " bytes, smaller than 2 MiB, the smallest mdfs file system)");
 }
 
 Result<Image> OpenImage(const std::string& path, Access access, bool read_only) {
@@ -40,6 +115,7 @@ Result<Image> OpenImage(const std::string& path, Access access, bool read_only) 
   if (!device.ok()) return device.status();
   Image image;
   image.device = std::move(device).value();
+  MDFS_RETURN_IF_ERROR(CheckImageSize(*image.device));
   OpenOptions open_options;
   open_options.read_only = read_only;
   auto fs = FileSystem::Open(image.device.get(), open_options);

@@ -17,8 +17,18 @@ namespace mdfs::cli {
 // mapping (OpenMappedDevice, the DAX path).
 enum class Access { kPread, kMmap };
 
+// Opens the device at `path`. The device layer locks the image (an
+// advisory flock: shared for read-only opens, exclusive otherwise); when
+// another process holds a conflicting lock the error names it from
+// /proc/locks: "a.img: in use by another process (pid 4242 'mdfs', open
+// for writing)".
 Result<std::unique_ptr<Device>> OpenImageDevice(const std::string& path, Access access,
                                                 const FileDeviceOptions& options);
+
+// Corruption "not an mdfs file system (the image is 100 bytes, smaller
+// than 2 MiB, the smallest mdfs file system)" when `device` is too small to
+// hold one; OK otherwise.
+Status CheckImageSize(const Device& device);
 
 // A device and the file system on it. `fs` is declared last so it is
 // destroyed (closed) before the device it uses.
@@ -32,6 +42,8 @@ struct Image {
 // explains what is wrong with the image; print it after the image path:
 //   "not found: open /x.img: No such file or directory"
 //   "corruption: not an mdfs file system (no mdfs superblock in block 0 or 1)"
+//   "corruption: not an mdfs file system (the image is 100 bytes, ...)"
+//   "would block: x.img: in use by another process (pid 4242 'mdfs', open for writing)"
 Result<Image> OpenImage(const std::string& path, Access access, bool read_only);
 
 // True when the first 8 KiB of `device` (both superblock slots) are zero.

@@ -1,6 +1,7 @@
 // End-to-end tests of how mdfs treats the image as a whole: an image too
-// small to be mdfs is named so by every command, and a busy image names
-// the process that holds its lock.
+// small to be mdfs is named so by every command, a busy image names the
+// process that holds its lock, and a failing `mkdir -p` leaves the
+// namespace as it was.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -112,6 +113,42 @@ TEST_F(CliTest, BusyImageNamesTheProcessHoldingIt) {
   Ok({"ls", image});  // readers share the image
   ::close(fd);
   Ok({"rm", image, "/slow"});
+}
+
+// issue 7: `mkdir -p /z/1/2/3/4/5/6/7/8/9` on an image short of inodes
+// failed with "no free inode" but left /z/1 .. /z/1/2/3/4/5 behind.
+TEST_F(CliTest, FailingMkdirParentsRemovesTheDirectoriesItCreated) {
+  std::string image = Path("small.img");
+  Ok({"mkfs", image, "--size", "2M", "--inodes-per", "1M"});
+  Ok({"mkdir", image, "/z"});
+  uint64_t free_inodes = Json({"df", image, "--json"})["free_inodes"];
+  ASSERT_GT(free_inodes, 5u);
+  for (uint64_t i = 0; i + 5 < free_inodes; ++i) {
+    Ok({"put", image, "-", "/f" + std::to_string(i)}, std::string());
+  }
+  ASSERT_EQ(Json({"df", image, "--json"})["free_inodes"], 5);
+
+  RunResult r = Run({"mkdir", image, "/z/1/2/3/4/5/6/7/8/9", "-p"});
+  ExpectError(r, 1, "mkdir",
+              {"/z/1/2/3/4/5/6/7/8/9: no space: /z/1/2/3/4/5/6: ",
+               "; the directories created before it (/z/1 .. /z/1/2/3/4/5) were removed again"});
+  EXPECT_EQ(Json({"ls", image, "/z", "--json"})["entries"].size(), 0u);
+  EXPECT_EQ(Json({"df", image, "--json"})["free_inodes"], 5);
+  Ok({"fsck", image});
+
+  // A name too long after one new directory: that one is removed too.
+  std::string long_name(300, 'n');
+  RunResult too_long = Run({"mkdir", image, "/z/a/" + long_name, "-p"});
+  ExpectError(too_long, 1, "mkdir", {"(/z/a) were removed again"});
+  EXPECT_EQ(Json({"ls", image, "/z", "--json"})["entries"].size(), 0u);
+
+  // What existed before stays; the space is there for a mkdir -p that fits.
+  Ok({"mkdir", image, "/z/1/2/3/4/5", "-p"});
+  EXPECT_EQ(Json({"df", image, "--json"})["free_inodes"], 0);
+  ExpectError(Run({"mkdir", image, "/z/1/2/3/4/5/6/7", "-p"}), 1, "mkdir",
+              {"no space", "/z/1/2/3/4/5/6"});
+  EXPECT_EQ(Json({"stat", image, "/z/1/2/3/4/5", "--json"})["type"], "directory");
+  Ok({"fsck", image});
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "command.h"
 #include "escape.h"
@@ -43,20 +46,54 @@ HelpPage MkdirHelp() {
       "Creates the directory PATH in the image. Its parent must exist unless\n"
       "-p is given, which creates missing parents and accepts a PATH that is\n"
       "already a directory. The new directories are owned by the caller's\n"
-      "uid and gid.",
+      "uid and gid. Each directory is one journal transaction; when -p cannot\n"
+      "create one (no free inode or block, a name too long), the directories\n"
+      "it created before are removed again, deepest first, so that a failing\n"
+      "command leaves the namespace as it was.",
       StandardExitStatus("the directory was created (or, with -p, exists)"),
       "mdfs mkdir disk.img /data\n"
       "mdfs mkdir disk.img /data/2024/05 -p -m 0700",
   };
 }
 
-Status MakeDirectories(FileSystem& fs, const std::string& path, uint32_t mode, bool parents) {
-  if (!parents) {
-    if (path == "/") return Exists("the root directory always exists");
-    MDFS_ASSIGN_OR_RETURN(auto parent, LookupParent(fs, path));
-    return fs.Mkdir(parent.first.ino, parent.second, S_IFDIR | mode, ::getuid(), ::getgid())
-        .status();
+// A directory `mkdir -p` created, to be removed again if a later one fails.
+struct CreatedDirectory {
+  InodeNumber parent;
+  std::string name;
+  std::string path;
+};
+
+// "/z/1" or "/z/1 .. /z/1/2/3": the first and last of `created`.
+std::string DirectoryRange(const std::vector<CreatedDirectory>& created, size_t last) {
+  std::string range = created.front().path;
+  if (last > 0) range += " .. " + created[last].path;
+  return range;
+}
+
+// Removes `created` in reverse order (deepest first) and returns `failure`
+// with what was removed, or what could not be and stays, appended.
+Status UndoMkdirs(FileSystem& fs, const std::vector<CreatedDirectory>& created,
+                  const Status& failure) {
+  if (created.empty()) return failure;
+  for (size_t i = created.size(); i-- > 0;) {
+    Status removed = fs.Rmdir(created[i].parent, created[i].name);
+    if (!removed.ok()) {
+      return Status(failure.code(), failure.message() + "; removing the directories created " +
+                                        "before it failed at " + created[i].path + " (" +
+                                        removed.ToString() + "), so " + DirectoryRange(created, i) +
+                                        " stay");
+    }
   }
+  return Status(failure.code(), failure.message() + "; the directories created before it (" +
+                                    DirectoryRange(created, created.size() - 1) +
+                                    ") were removed again");
+}
+
+// mkdir -p: creates each missing directory of `path`, from the root down.
+// If one fails, those it created are removed again, so that a failing
+// command changes nothing.
+Status MakeParents(FileSystem& fs, const std::string& path, uint32_t mode) {
+  std::vector<CreatedDirectory> created;
   InodeNumber current = kRootInode;
   std::string walked;
   for (size_t start = 1; start < path.size();) {
@@ -65,14 +102,27 @@ Status MakeDirectories(FileSystem& fs, const std::string& path, uint32_t mode, b
     walked += "/" + name;
     start = slash + 1;
     auto found = fs.Lookup(current, name);
-    if (found.ok() && !IsDirectoryMode(found->mode))
-      return NotDirectory(walked + " is not a directory");
-    if (!found.ok() && found.status().code() != Code::kNotFound) return found.status();
-    if (!found.ok()) found = fs.Mkdir(current, name, S_IFDIR | mode, ::getuid(), ::getgid());
-    if (!found.ok()) return found.status().WithContext(walked);
+    if (found.ok() && !IsDirectoryMode(found->mode)) {
+      return UndoMkdirs(fs, created, NotDirectory(walked + " is not a directory"));
+    }
+    if (!found.ok() && found.status().code() != Code::kNotFound) {
+      return UndoMkdirs(fs, created, found.status());
+    }
+    if (!found.ok()) {
+      found = fs.Mkdir(current, name, S_IFDIR | mode, ::getuid(), ::getgid());
+      if (!found.ok()) return UndoMkdirs(fs, created, found.status().WithContext(walked));
+      created.push_back({current, name, walked});
+    }
     current = found->ino;
   }
   return Status::Ok();
+}
+
+Status MakeDirectories(FileSystem& fs, const std::string& path, uint32_t mode, bool parents) {
+  if (parents) return MakeParents(fs, path, mode);
+  if (path == "/") return Exists("the root directory always exists");
+  MDFS_ASSIGN_OR_RETURN(auto parent, LookupParent(fs, path));
+  return fs.Mkdir(parent.first.ino, parent.second, S_IFDIR | mode, ::getuid(), ::getgid()).status();
 }
 
 int RunMkdir(const MkdirArgs& args, const GlobalOptions& globals) {

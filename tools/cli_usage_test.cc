@@ -57,6 +57,10 @@ TEST_F(CliTest, UnknownCommandsAreNamedWithTheListOfCommands) {
   }
   EXPECT_TRUE(ReadFile(image) == before) << "a refused command changed the image";
   ExpectError(Run({"ls", Path("b.img")}), 1, "ls", {"not found"});  // a real command still runs
+  RunResult option = Run({"--bogus", "mount", "x"});
+  EXPECT_EQ(option.exit_code, 2) << option.Describe();
+  EXPECT_EQ(option.err,
+            "mdfs: '--bogus' is neither a command nor a global option (see 'mdfs --help')\n");
   RunResult none = Run({});
   EXPECT_EQ(none.exit_code, 2) << none.Describe();
   EXPECT_EQ(none.err, "mdfs: a command is required (see 'mdfs --help')\n");

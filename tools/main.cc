@@ -131,9 +131,13 @@ int UsageError(const CLI::App& app, const CLI::ParseError& error) {
   std::string where = command.empty() ? "mdfs: " : "mdfs " + command + ": ";
   std::string what = error.what();
   if (command.empty() && what.find("subcommand") != std::string::npos) {
-    what = "a command is required";
+    // No command was found; a word CLI11 set aside (an unknown option
+    // before the command, say) is what to name.
+    std::vector<std::string> left = app.remaining();
+    what = left.empty() ? "a command is required"
+                        : "'" + left.front() + "' is neither a command nor a global option";
   }
-  std::cerr << where << what << " (see '" << help << "')" << std::endl;
+  std::cerr << where << EscapeControlCharacters(what) << " (see '" << help << "')" << std::endl;
   return kExitUsage;
 }
 

@@ -28,8 +28,8 @@ struct FsckReport {
   uint64_t directories = 0;
   uint64_t regular_files = 0;
   uint64_t symlinks = 0;
-  uint64_t blocks_in_use = 0;      // per the ownership walk
-  uint64_t blocks_free = 0;        // per the bitmap
+  uint64_t blocks_in_use = 0;  // per the ownership walk
+  uint64_t blocks_free = 0;    // per the bitmap
   uint64_t total_blocks = 0;
   // The journal: "empty", "transaction N (K blocks) already applied",
   // "transaction N (K blocks) needs replay", or "torn transaction discarded".
@@ -41,6 +41,21 @@ struct FsckReport {
 // Fails (non-OK) only when the device cannot be read at all or holds no
 // mdfs superblock; every other problem is reported in the FsckReport.
 Result<FsckReport> CheckFileSystem(Device* device);
+
+// fsck --repair (doc/fsck.md, section 6): replays a journal transaction
+// that needs it, clears what cannot be decoded or trusted, reconnects what
+// is unreachable under /lost+found, fixes link counts, sizes and parents,
+// rebuilds the bitmap, rewrites a damaged superblock copy. Writes only the
+// blocks whose bytes change; running it again changes nothing. The device
+// must not be in use (the caller holds it exclusively).
+struct RepairReport {
+  std::vector<std::string> changes;  // one line per change, in order
+  FsckReport after;                  // CheckFileSystem after the repair
+};
+// Fails like CheckFileSystem (no superblock, device errors), or when the
+// repair cannot proceed (no room for /lost+found); the device then holds
+// whatever blocks were written before the failure, each a valid block.
+Result<RepairReport> RepairFileSystem(Device* device);
 
 }  // namespace mdfs
 

@@ -24,6 +24,7 @@
 #include "format/format.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
+#include "mdfs/fsck.h"
 
 namespace mdfs {
 namespace {
@@ -215,6 +216,7 @@ class CorruptionSweep : public ::testing::Test {
   struct Counts {
     uint64_t images = 0, ro_opens = 0, ro_refused = 0, rw_opens = 0, rw_refused = 0;
     uint64_t files_intact = 0, files_intact_dependent = 0, files_unreadable = 0;
+    uint64_t repaired = 0, repair_changes = 0, repair_failed = 0, after_repair_intact = 0;
     uint64_t failures = 0;
   };
 
@@ -261,6 +263,48 @@ class CorruptionSweep : public ::testing::Test {
     }
   }
 
+  // --repair leaves an image fsck calls clean, a second run changes nothing,
+  // and every file that did not depend on the damaged block reads back.
+  void Repair(Device* device, uint64_t block, const std::string& label, Counts& counts) {
+    Result<RepairReport> repair = RepairFileSystem(device);
+    if (!repair.ok()) {
+      ++counts.repair_failed;  // no superblock at all: nothing to repair
+      return;
+    }
+    ++counts.repaired;
+    counts.repair_changes += repair->changes.size();
+    if (!repair->after.clean()) {
+      const FsckProblem& p = repair->after.problems[0];
+      Fail(counts, label + ": not clean after --repair: " + p.check + " at " + p.where + ": " +
+                       p.message + " (" + std::to_string(repair->after.problems.size()) +
+                       " problems)");
+      return;
+    }
+    Result<RepairReport> again = RepairFileSystem(device);
+    if (!again.ok() || !again->changes.empty()) {
+      Fail(counts, label + ": a second --repair changed " +
+                       (again.ok() ? again->changes.front() : again.status().ToString()));
+    }
+    auto fs = FileSystem::Open(device);
+    if (!fs.ok()) {
+      Fail(counts, label + ": writable open after --repair: " + fs.status().ToString());
+      return;
+    }
+    for (const RecordedFile& file : files_) {
+      if (file.depends_on.count(block) != 0) continue;
+      std::string out(file.bytes.size() + 1, '\0');
+      auto found = (*fs)->LookupPath(file.path);
+      Result<size_t> n = found.ok()
+                             ? (*fs)->Read(found->ino, 0, std::as_writable_bytes(std::span(out)))
+                             : Result<size_t>(found.status());
+      if (n.ok() && *n == file.bytes.size() && out.substr(0, *n) == file.bytes) {
+        ++counts.after_repair_intact;
+      } else {
+        Fail(counts, label + ": " + file.path + " lost by --repair");
+      }
+    }
+  }
+
   // A writable open refuses, or survives truncating and unlinking it all.
   void Mutate(Device* device, Counts& counts) {
     auto fs = FileSystem::Open(device);
@@ -296,17 +340,21 @@ TEST_F(CorruptionSweep, EveryMetadataBlockDamagedEveryWay) {
       ++counts.images;
       Walk(Damaged(block, kind, static_cast<uint32_t>(block)), block, label, counts);
       Mutate(Damaged(block, kind, static_cast<uint32_t>(block)), counts);
+      Repair(Damaged(block, kind, static_cast<uint32_t>(block)), block, label, counts);
     }
   }
   std::printf(
       "corruption sweep: %zu metadata blocks, %llu damaged images; read-only opens %llu "
       "(refused %llu); files intact %llu, intact although dependent %llu, unreadable with a "
-      "corruption error %llu; writable opens %llu (refused %llu); failures %llu\n",
+      "corruption error %llu; writable opens %llu (refused %llu); --repair ran on %llu (%llu "
+      "changes, %llu could not run), files intact after it %llu; failures %llu\n",
       metadata_.size(), (unsigned long long)counts.images, (unsigned long long)counts.ro_opens,
       (unsigned long long)counts.ro_refused, (unsigned long long)counts.files_intact,
       (unsigned long long)counts.files_intact_dependent,
       (unsigned long long)counts.files_unreadable, (unsigned long long)counts.rw_opens,
-      (unsigned long long)counts.rw_refused, (unsigned long long)counts.failures);
+      (unsigned long long)counts.rw_refused, (unsigned long long)counts.repaired,
+      (unsigned long long)counts.repair_changes, (unsigned long long)counts.repair_failed,
+      (unsigned long long)counts.after_repair_intact, (unsigned long long)counts.failures);
   EXPECT_EQ(counts.failures, 0u);
 }
 

@@ -8,6 +8,7 @@
 #include "fsck/fsck_test_tree.h"
 #include "fsck/fsck_test_util.h"
 #include "mdfs/file_system.h"
+#include "mdfs/fsck.h"
 
 namespace mdfs::fsck::testing {
 namespace {
@@ -32,6 +33,22 @@ void ExpectWritableOpenRefused(Image& image, const std::string& part) {
   EXPECT_TRUE(Contains(fs.status().message(), "read-only")) << fs.status().ToString();
 }
 
+// fsck --repair: clean afterwards, a change line containing `change`, a
+// second run changes nothing, and the engine opens it writable.
+void ExpectRepaired(Image& image, const std::string& change) {
+  Result<RepairReport> repair = RepairFileSystem(image.device());
+  ASSERT_TRUE(repair.ok()) << repair.status().ToString();
+  std::string all;
+  for (const std::string& line : repair->changes) all += line + "\n";
+  EXPECT_TRUE(Contains(all, change)) << all;
+  EXPECT_TRUE(repair->after.clean()) << Describe(repair->after) << all;
+  Result<RepairReport> again = RepairFileSystem(image.device());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->changes.empty()) << again->changes.front();
+  auto fs = FileSystem::Open(image.device());
+  EXPECT_TRUE(fs.ok()) << fs.status().ToString();
+}
+
 // fsck's entry-bad-inode: Lookup used to index past the inode table (SIGSEGV).
 TEST(SalvageTest, AnEntryNamingAnInodePastTheCountIsACorruptionError) {
   Image image;
@@ -50,6 +67,7 @@ TEST(SalvageTest, AnEntryNamingAnInodePastTheCountIsACorruptionError) {
   EXPECT_TRUE(fs->LookupPath("/d/f").ok()) << "the rest of the tree is served";
   fs.reset();
   ExpectWritableOpenRefused(image, "999999");
+  ExpectRepaired(image, "directory 1 entry \"ghost\": names no usable inode (999999), dropped");
 }
 
 TEST(SalvageTest, AnEntryNamingAFreeInodeIsACorruptionError) {
@@ -86,6 +104,7 @@ TEST(SalvageTest, AnExtentPastTheDeviceDamagesOnlyItsFile) {
   EXPECT_TRUE(fs->Read(fs->LookupPath("/prealloc")->ino, 0, out).ok());
   fs.reset();
   ExpectWritableOpenRefused(image, "134217728");
+  ExpectRepaired(image, "cleared inode 3: extent at file block 0 is unusable");
 }
 
 TEST(SalvageTest, AnExtentOverMetadataDamagesItsFile) {
@@ -120,6 +139,7 @@ TEST(SalvageTest, ADamagedInodeTableBlockNamesItsInodes) {
   EXPECT_TRUE(fs->LookupPath("/big").ok());
   fs.reset();
   ExpectWritableOpenRefused(image, "inode table");
+  ExpectRepaired(image, "cleared inode 16");
 }
 
 TEST(SalvageTest, ADamagedDirectoryBlockNamesItAndSparesOtherDirectories) {
@@ -136,6 +156,12 @@ TEST(SalvageTest, ADamagedDirectoryBlockNamesItAndSparesOtherDirectories) {
   EXPECT_EQ(fs->ReadDirectory(2).status().code(), Code::kCorruption);
   EXPECT_TRUE(fs->LookupPath("/big").ok());
   EXPECT_EQ(fs->ReadDirectory(kRootInode)->size(), 3u);
+  fs.reset();
+  // /d's entries are gone: f and s are reconnected under /lost+found.
+  ExpectRepaired(image, "linked as /lost+found/#3");
+  auto repaired = FileSystem::Open(image.device());
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_TRUE((*repaired)->LookupPath("/lost+found/#4").ok());
 }
 
 TEST(SalvageTest, ADamagedExtentChainDamagesOnlyItsFile) {
@@ -162,6 +188,7 @@ TEST(SalvageTest, ADamagedBitmapBlockIsReadableButNotWritable) {
   EXPECT_TRUE(fs->LookupPath("/d/f").ok());
   fs.reset();
   ExpectWritableOpenRefused(image, "free-space bitmap");
+  ExpectRepaired(image, "rebuilt 1 bitmap block(s)");
 }
 
 TEST(SalvageTest, ABlockFreeInTheBitmapRefusesAWritableOpen) {
@@ -170,6 +197,7 @@ TEST(SalvageTest, ABlockFreeInTheBitmapRefusesAWritableOpen) {
   image.SetBitmap(tree.file_block, false);
   ExpectWritableOpenRefused(image, "free in the bitmap");
   EXPECT_NE(OpenReadOnly(image), nullptr);
+  ExpectRepaired(image, "rebuilt 1 bitmap block(s)");
 }
 
 TEST(SalvageTest, ABlockClaimedTwiceRefusesAWritableOpen) {
@@ -179,6 +207,7 @@ TEST(SalvageTest, ABlockClaimedTwiceRefusesAWritableOpen) {
   image.SetExtents(prealloc, {Extent(0, tree.file_block, 1)});
   image.WriteInode(6, prealloc);
   ExpectWritableOpenRefused(image, "claimed twice");
+  ExpectRepaired(image, "cleared inode 6: it claims blocks another inode owns");
 }
 
 TEST(SalvageTest, ADamagedRootStillOpensReadOnly) {
@@ -190,6 +219,37 @@ TEST(SalvageTest, ADamagedRootStillOpensReadOnly) {
   auto root = fs->LookupPath("/d");
   ASSERT_EQ(root.status().code(), Code::kCorruption) << root.status().ToString();
   EXPECT_TRUE(Contains(root.status().message(), "directory inode 1"));
+
+  fs.reset();
+  ExpectRepaired(image, "linked as /lost+found/#2");
+}
+
+TEST(SalvageTest, RepairRewritesADamagedBackupSuperblock) {
+  Image image;
+  BuildTree(image);
+  image.Damage(format::kSuperblockBackup, 100);
+  ExpectRepaired(image, "backup superblock (block 1) rewritten");
+}
+
+TEST(SalvageTest, RepairFixesLinkCountsAndParents) {
+  Image image;
+  BuildTree(image);
+  format::InodeRecord f = image.ReadInode(3);
+  f.nlink = 7;
+  image.WriteInode(3, f);
+  format::InodeRecord d = image.ReadInode(2);
+  d.parent = 2;
+  image.WriteInode(2, d);
+  ExpectRepaired(image, "inode 3: nlink 7 -> 1");
+  EXPECT_EQ(image.ReadInode(2).parent, 1u);
+}
+
+TEST(SalvageTest, RepairOfACleanImageChangesNothing) {
+  Image image;
+  BuildTree(image);
+  Result<RepairReport> repair = RepairFileSystem(image.device());
+  ASSERT_TRUE(repair.ok());
+  EXPECT_TRUE(repair->changes.empty()) << repair->changes.front();
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// mdfs fsck IMAGE [--json]: check every on-device invariant; never writes.
+// mdfs fsck IMAGE [--json] [--repair]: check every on-device invariant;
+// with --repair, fix what can be fixed (RepairFileSystem) and check again.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -16,30 +17,47 @@ namespace {
 struct FsckArgs {
   std::string image;
   bool json = false;
+  bool repair = false;
 };
 
 HelpPage FsckHelp() {
   return {
       "fsck",
       "check an mdfs file system",
-      "mdfs fsck IMAGE [--json]",
+      "mdfs fsck IMAGE [--json] [--repair]",
       "Checks every on-device invariant of the file system in IMAGE: both\n"
       "superblocks, the inode table, every extent map, directory contents,\n"
       "link counts, block ownership against the free-space bitmap, and the\n"
       "journal. A committed journal transaction that was not yet applied is\n"
       "applied in memory (the state recovery would produce) before checking.\n"
       "\n"
-      "fsck opens IMAGE read-only and never writes to it; it repairs nothing.\n"
+      "Without --repair, fsck opens IMAGE read-only and never writes to it.\n"
       "Each problem is printed as CHECK (a stable identifier), WHERE and a\n"
-      "message, followed by the journal state and the counts.",
-      "0   the file system is clean\n"
-      "4   problems were found (listed on stdout)\n"
+      "message, followed by the journal state and the counts.\n"
+      "\n"
+      "--repair opens IMAGE for writing, with the image lock held exclusively\n"
+      "(an image in use by a server or another command is refused), and fixes\n"
+      "what it can, as e2fsck -p does: replays or discards the journal,\n"
+      "rewrites a damaged superblock copy, clears inodes that cannot be\n"
+      "decoded or trusted, drops bad directory entries, reconnects unreachable\n"
+      "files and directories under /lost+found as #INODE, fixes link counts,\n"
+      "sizes and parents, and rebuilds the free-space bitmap. Every change is\n"
+      "printed as a 'fixed:' line; then the file system is checked again and\n"
+      "reported as without --repair. Data in cleared inodes is lost. Running\n"
+      "it again changes nothing. doc/fsck.md says what each check's repair does.",
+      "0   the file system is clean (with --repair: nothing needed fixing)\n"
+      "1   --repair: problems were found and all fixed; the file system is\n"
+      "    now clean\n"
+      "4   problems were found (listed on stdout); with --repair: problems\n"
+      "    remain that it could not fix\n"
       "8   IMAGE could not be checked: it does not exist, cannot be read, or\n"
       "    holds no mdfs superblock\n"
       "2   usage error",
       "mdfs fsck disk.img\n"
       "# Machine-readable, e.g. for a script:\n"
-      "mdfs fsck disk.img --json | jq .clean",
+      "mdfs fsck disk.img --json | jq .clean\n"
+      "# Fix what can be fixed (the image must not be in use):\n"
+      "mdfs fsck disk.img --repair",
   };
 }
 
@@ -111,13 +129,39 @@ int CouldNotCheck(const FsckArgs& args, const Status& status) {
   return kExitFsckError;
 }
 
+// --repair: fixes, prints every change, then reports the check after it.
+int RunRepair(const FsckArgs& args, Device* device) {
+  auto repair = RepairFileSystem(device);
+  if (!repair.ok()) return CouldNotCheck(args, repair.status());
+  if (args.json) {
+    nlohmann::json json = ReportToJson(args.image, repair->after);
+    nlohmann::json changes = nlohmann::json::array();
+    for (const std::string& change : repair->changes) {
+      nlohmann::json item = nlohmann::json::object();
+      SetJsonText(item, "change", change);
+      changes.push_back(item);
+    }
+    json["changes"] = changes;
+    PrintJson(json);
+  } else {
+    for (const std::string& change : repair->changes) {
+      std::cout << "fixed: " << EscapeControlCharacters(change) << '\n';
+    }
+    if (!repair->changes.empty()) std::cout << '\n';
+    PrintReport(args.image, repair->after);
+  }
+  if (!repair->after.clean()) return kExitFsckProblems;
+  return repair->changes.empty() ? kExitOk : kExitFsckFixed;
+}
+
 int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
   FileDeviceOptions options;
-  options.read_only = true;
+  options.read_only = !args.repair;
   auto device = OpenImageDevice(args.image, globals.access_mode(), options);
   if (!device.ok()) return CouldNotCheck(args, device.status());
   Status size = CheckImageSize(**device);
   if (!size.ok()) return CouldNotCheck(args, size);
+  if (args.repair) return RunRepair(args, device->get());
   auto report = CheckFileSystem(device->get());
   if (!report.ok()) return CouldNotCheck(args, report.status());
   if (args.json) {
@@ -128,7 +172,7 @@ int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
   return report->clean() ? kExitOk : kExitFsckProblems;
 }
 
-// fsck's exit codes are 0, 4 and 8 only: an unexpected failure is "could
+// fsck's exit codes are 0, 1, 4 and 8 only: an unexpected failure is "could
 // not check" too, never main's exit 1.
 int RunFsckOrReport(const FsckArgs& args, const GlobalOptions& globals) {
   try {
@@ -146,6 +190,8 @@ void AddFsckCommand(CLI::App& app, const GlobalOptions& globals, std::vector<Com
   CLI::App* sub = AddCommandWithHelp(app, FsckHelp());
   sub->add_option("IMAGE", args->image, "the image file or block device to check")->required();
   sub->add_flag("--json", args->json, "print the report as one JSON object (see doc/cli.md)");
+  sub->add_flag("--repair", args->repair,
+                "fix what can be fixed, print each change, then check again (writes IMAGE)");
   out.push_back({sub, [args, &globals] { return RunFsckOrReport(*args, globals); }});
 }
 

@@ -72,12 +72,13 @@ struct Entry {
   std::string name;
   Attributes attributes;
   std::string target;  // symbolic links only
+  Status error;        // not OK: the entry exists but cannot be read (damage)
 };
 
 bool IsSymlink(const Attributes& a) { return (a.mode & S_IFMT) == S_IFLNK; }
 
 Result<Entry> LoadEntry(FileSystem& fs, std::string name, InodeNumber ino) {
-  Entry entry{std::move(name), {}, {}};
+  Entry entry{std::move(name), {}, {}, Status::Ok()};
   MDFS_ASSIGN_OR_RETURN(entry.attributes, fs.GetAttributes(ino));
   if (IsSymlink(entry.attributes)) {
     MDFS_ASSIGN_OR_RETURN(entry.target, fs.ReadLink(ino));
@@ -100,13 +101,25 @@ Result<std::vector<Entry>> LoadListing(FileSystem& fs, const std::string& path,
             [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.name < b.name; });
   for (const DirectoryEntry& child : children) {
     auto entry = LoadEntry(fs, child.name, child.ino);
-    if (!entry.ok()) return entry.status().WithContext(JoinPath(path, child.name));
-    entries.push_back(std::move(entry).value());
+    if (entry.ok()) {
+      entries.push_back(std::move(entry).value());
+    } else if (entry.status().code() == Code::kCorruption) {
+      // Listed as unreadable, like GNU ls's "??????????" for a failed stat.
+      entries.push_back(Entry{child.name, {}, {}, entry.status()});
+    } else {
+      return entry.status().WithContext(JoinPath(path, child.name));
+    }
   }
   return entries;
 }
 
 nlohmann::json EntryToJson(const Entry& entry) {
+  if (!entry.error.ok()) {
+    nlohmann::json json = nlohmann::json::object();
+    SetJsonText(json, "name", entry.name);
+    SetJsonText(json, "error", entry.error.ToString());
+    return json;
+  }
   nlohmann::json json = AttributesToJson(entry.attributes);
   SetJsonText(json, "name", entry.name);
   if (IsSymlink(entry.attributes)) SetJsonText(json, "target", entry.target);
@@ -116,6 +129,10 @@ nlohmann::json EntryToJson(const Entry& entry) {
 void PrintListing(const std::vector<Entry>& entries) {
   Table table({"TYPE", "MODE", "INO", "SIZE", "MTIME", "NAME"}, {2, 3});
   for (const Entry& e : entries) {
+    if (!e.error.ok()) {
+      table.AddRow({"?", "??????????", "?", "?", "?", ShellEscape(e.name)});
+      continue;
+    }
     std::string name = ShellEscape(e.name);
     if (IsSymlink(e.attributes)) name += " -> " + ShellEscape(e.target);
     if ((e.attributes.mode & S_IFMT) == S_IFDIR) name += "/";
@@ -145,7 +162,12 @@ int RunLs(const PathArgs& args, const GlobalOptions& globals) {
   } else {
     PrintListing(*entries);
   }
-  return kExitOk;
+  // Each unreadable entry is also an error line; the exit says some failed.
+  int exit_code = kExitOk;
+  for (const Entry& e : *entries) {
+    if (!e.error.ok()) exit_code = ReportError("ls", JoinPath(path, e.name), e.error);
+  }
+  return exit_code;
 }
 
 void PrintAttributes(const std::string& path, const Entry& entry, const Device& device) {

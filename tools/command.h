@@ -21,6 +21,7 @@ namespace mdfs::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFsckFixed = 1;  // fsck --repair: problems found, all fixed
 inline constexpr int kExitFsckProblems = 4;
 inline constexpr int kExitFsckError = 8;
 
@@ -39,9 +40,13 @@ struct Command {
 };
 
 // Opens IMAGE for `command`. On failure prints "mdfs <command>: IMAGE: ..."
-// and returns nullopt (the caller exits with kExitFailure).
+// and returns nullopt (the caller exits with kExitFailure). A superblock
+// copy found damaged (and restored by a writable open), or damage a
+// read-only open serves around, is a warning line on stderr.
 std::optional<Image> OpenImageOrReport(std::string_view command, const std::string& image,
                                        const GlobalOptions& globals, bool read_only);
+// The warnings of OpenImageOrReport, for commands that open images otherwise.
+void WarnAboutDamage(std::string_view command, const std::string& image, FileSystem& fs);
 
 // Looks up `path` (normalized); on failure prints "mdfs <command>: PATH: ..."
 // and returns nullopt.

@@ -98,6 +98,15 @@ struct FileSystemStats {
   bool read_only = false;
   uint64_t journal_sequence = 0;  // sequence number of the last committed transaction
   uint64_t lease_break_time_ms = kDefaultLeaseBreakTimeMs;  // in force (0: never revoke)
+  // What Open found wrong with a superblock copy, for a warning on stderr:
+  // "primary superblock (block 0) damaged (...): opened from the backup;
+  // the primary was restored" (writable) / "... not restored: read-only".
+  // Empty when both copies are sound. A damaged backup is rewritten by a
+  // writable open too.
+  std::string superblock_notice;
+  // Objects a read-only open found damaged and serves as corruption errors
+  // (doc/fsck.md, section 5); 0 for a sound image.
+  uint64_t damaged_objects = 0;
 };
 
 // Which fields of SetAttributesRequest to apply.
@@ -263,7 +272,10 @@ class FileSystem {
                                std::span<const std::byte> data) = 0;
   virtual Status Truncate(InodeNumber ino, uint64_t size) = 0;
   // Linux fallocate(2): `mode` is 0 or a combination of kFallocate* that
-  // Linux accepts; other combinations fail as Linux fails them.
+  // Linux accepts. Other combinations fail with kNotSupported (EOPNOTSUPP),
+  // as Linux >= 6.12 fails them, except COLLAPSE_RANGE or INSERT_RANGE
+  // combined with another mode, which still gives kInvalidArgument
+  // (EINVAL), as Linux did before 6.12 (6.18 here: EOPNOTSUPP).
   virtual Status Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) = 0;
   virtual Status Fsync(InodeNumber ino, bool data_only = false) = 0;
 

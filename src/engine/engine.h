@@ -65,6 +65,9 @@ class FileSystemImpl : public FileSystem {
   Status RefuseWritableIfDamaged() const;
   // What Load found damaged, one line each. Fixed after Load.
   const std::vector<std::string>& damage() const { return damage_; }
+  bool read_only() const { return read_only_; }
+  // Set by Open after Load (FileSystemStats::superblock_notice).
+  std::string superblock_notice_;
 
   Result<Attributes> Lookup(InodeNumber parent, std::string_view name) override;
   Result<Attributes> LookupPath(std::string_view path) override;

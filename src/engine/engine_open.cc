@@ -14,29 +14,71 @@ Status FileSystem::Format(Device* device, const FormatOptions& options) {
 
 namespace {
 
-// Reads the primary superblock, falling back to the backup copy.
-Result<format::Superblock> ReadSuperblock(Device* device, bool* used_backup) {
+// The superblock in use and what is wrong with each copy.
+struct SuperblockCopies {
+  format::Superblock in_use;
+  Status primary;  // how the primary decoded
+  Status backup;   // how the backup decoded (or matched the primary)
+};
+
+// Reads both copies: the primary is used when it decodes, else the backup.
+Result<SuperblockCopies> ReadSuperblocks(Device* device) {
+  SuperblockCopies copies;
   format::Block block;
   MDFS_RETURN_IF_ERROR(format::ReadBlock(device, format::kSuperblockPrimary, block));
   Result<format::Superblock> primary = format::DecodeSuperblock(block, format::kSuperblockPrimary);
-  *used_backup = false;
-  if (primary.ok() || primary.status().code() == Code::kNotSupported) return primary;
-  MDFS_RETURN_IF_ERROR(format::ReadBlock(device, format::kSuperblockBackup, block));
-  Result<format::Superblock> backup = format::DecodeSuperblock(block, format::kSuperblockBackup);
-  if (!backup.ok()) {
-    return Status(
-        primary.status().code(),
-        "not an mdfs file system, or both superblocks are damaged: " + primary.status().message());
+  if (primary.status().code() == Code::kNotSupported) return primary.status();
+  Status read_backup = format::ReadBlock(device, format::kSuperblockBackup, block);
+  Result<format::Superblock> backup =
+      read_backup.ok() ? format::DecodeSuperblock(block, format::kSuperblockBackup)
+                       : Result<format::Superblock>(read_backup);
+  if (!primary.ok() && !backup.ok()) {
+    return Status(primary.status().code(),
+                  "not an mdfs file system, or both superblocks are damaged: " +
+                      primary.status().message());
   }
-  *used_backup = true;
-  return backup;
+  copies.primary = primary.status();
+  copies.backup = backup.status();
+  copies.in_use = primary.ok() ? *primary : *backup;
+  if (primary.ok() && backup.ok()) {
+    format::Block a, b;
+    format::EncodeSuperblock(*primary, 0, 0, a);
+    format::EncodeSuperblock(*backup, 0, 0, b);
+    if (a != b) copies.backup = Corruption("it differs from the primary");
+  }
+  return copies;
+}
+
+// Rewrites each damaged copy from the one in use; returns the notice.
+Result<std::string> RestoreSuperblocks(Device* device, const SuperblockCopies& copies,
+                                       bool read_only) {
+  std::string notice;
+  for (uint64_t slot : {format::kSuperblockPrimary, format::kSuperblockBackup}) {
+    const Status& how = slot == format::kSuperblockPrimary ? copies.primary : copies.backup;
+    if (how.ok()) continue;
+    if (!notice.empty()) notice += "; ";
+    notice += std::string(slot == format::kSuperblockPrimary ? "primary" : "backup") +
+              " superblock (block " + std::to_string(slot) + ") damaged (" + how.message() + ")";
+    if (slot == format::kSuperblockPrimary) notice += ": opened from the backup";
+    if (read_only) {
+      notice += "; not restored (read-only)";
+      continue;
+    }
+    format::Block block;
+    format::EncodeSuperblock(copies.in_use, slot, 0, block);
+    MDFS_RETURN_IF_ERROR(format::WriteBlock(device, slot, block));
+    MDFS_RETURN_IF_ERROR(device->Flush());
+    notice += "; restored from the " +
+              std::string(slot == format::kSuperblockPrimary ? "backup" : "primary");
+  }
+  return notice;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<FileSystem>> FileSystem::Open(Device* device, const OpenOptions& options) {
-  bool used_backup = false;
-  MDFS_ASSIGN_OR_RETURN(format::Superblock superblock, ReadSuperblock(device, &used_backup));
+  MDFS_ASSIGN_OR_RETURN(SuperblockCopies copies, ReadSuperblocks(device));
+  const format::Superblock& superblock = copies.in_use;
   if (device->size_bytes() < superblock.total_blocks * kBlockSize) {
     return Corruption("the device (" + std::to_string(device->size_bytes()) +
                       " bytes) is smaller than the file system (" +
@@ -45,13 +87,8 @@ Result<std::unique_ptr<FileSystem>> FileSystem::Open(Device* device, const OpenO
   auto fs = std::make_unique<FileSystemImpl>(device, superblock, options);
   MDFS_RETURN_IF_ERROR(fs->Load());
   MDFS_RETURN_IF_ERROR(fs->RefuseWritableIfDamaged());
-  if (used_backup && !options.read_only) {
-    // Restore the damaged primary from the backup we mounted with.
-    format::Block block;
-    format::EncodeSuperblock(superblock, format::kSuperblockPrimary, 0, block);
-    MDFS_RETURN_IF_ERROR(format::WriteBlock(device, format::kSuperblockPrimary, block));
-    MDFS_RETURN_IF_ERROR(device->Flush());
-  }
+  MDFS_ASSIGN_OR_RETURN(fs->superblock_notice_,
+                        RestoreSuperblocks(device, copies, fs->read_only()));
   return std::unique_ptr<FileSystem>(std::move(fs));
 }
 
@@ -181,6 +218,8 @@ Result<FileSystemStats> FileSystemImpl::StatFs() {
   stats.journal_sequence = next_sequence_ - 1;
   stats.lease_break_time_ms =
       options_.lease_break_time_ms.value_or(superblock_.lease_break_time_ms);
+  stats.superblock_notice = superblock_notice_;
+  stats.damaged_objects = damage_.size();
   return stats;
 }
 

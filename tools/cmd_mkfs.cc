@@ -9,6 +9,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "command.h"
 #include "escape.h"
@@ -42,13 +44,17 @@ HelpPage MkfsHelp() {
       "          [--lease-break-time MS]\n"
       "mdfs mkfs IMAGE [--size SIZE] --force [...]",
       "Writes a new, empty mdfs file system (the root directory only) onto\n"
-      "IMAGE, a regular file or a block device, and prints its geometry.\n"
+      "IMAGE, a regular file, a block device or a device-dax character\n"
+      "device (/dev/daxN.M, always accessed through a mapping), and prints\n"
+      "its geometry.\n"
       "\n"
       "When IMAGE does not exist it is created with --size bytes. When it\n"
-      "exists and its first 8 KiB hold anything but zeros (an mdfs superblock\n"
-      "or any other data) mkfs refuses unless --force is given. --size on an\n"
-      "existing regular file with --force resizes the file first. A block\n"
-      "device is formatted whole; --size, if given, must equal its size.\n"
+      "exists and holds a known signature (mdfs, ext2/3/4, xfs, btrfs, LUKS,\n"
+      "swap, GPT, ISO 9660, NTFS, FAT, f2fs: the error names it) or its first\n"
+      "8 KiB hold anything but zeros, mkfs refuses unless --force is given.\n"
+      "--size on an existing regular file with --force resizes the file\n"
+      "first. A block or device-dax device is formatted whole; --size, if\n"
+      "given, must equal its size.\n"
       "\n"
       "SIZE takes a K, M, G or T suffix (powers of 1024); plain numbers are\n"
       "bytes. The file system needs at least 2 MiB.\n"
@@ -113,6 +119,61 @@ std::optional<MkfsPlan> ParseMkfsArgs(const MkfsArgs& args) {
   return plan;
 }
 
+// A known on-device signature: `magic` at byte `offset`.
+struct Signature {
+  const char* name;
+  uint64_t offset;
+  std::string_view magic;
+};
+
+// What blkid would find first, for the formats most likely on a disk or a
+// pmem namespace. mdfs's own superblock magic is "MDFS" at block 0 or 1.
+constexpr Signature kSignatures[] = {
+    {"an mdfs file system", 0, "MDFS"},
+    {"an mdfs file system (backup superblock)", 4096, "MDFS"},
+    {"an ext2/ext3/ext4 file system", 1080, std::string_view("\x53\xef", 2)},
+    {"an xfs file system", 0, "XFSB"},
+    {"a btrfs file system", 65600, "_BHRfS_M"},
+    {"a LUKS encrypted volume", 0, std::string_view("LUKS\xba\xbe", 6)},
+    {"a swap area", 4086, "SWAPSPACE2"},
+    {"a swap area", 4086, "SWAP-SPACE"},
+    {"a GPT partition table", 512, "EFI PART"},
+    {"an ISO 9660 file system", 32769, "CD001"},
+    {"an NTFS file system", 3, "NTFS    "},
+    {"a FAT32 file system", 82, "FAT32   "},
+    {"a FAT12/16 file system", 54, "FAT1"},
+    {"an f2fs file system", 1024, std::string_view("\x10\x20\xf5\xf2", 4)},
+};
+
+// The first known signature on `device`, or nullopt. A read error is returned.
+Result<std::optional<std::string>> FindSignature(Device* device) {
+  for (const Signature& signature : kSignatures) {
+    if (signature.offset + signature.magic.size() > device->size_bytes()) continue;
+    std::vector<std::byte> bytes(signature.magic.size());
+    MDFS_RETURN_IF_ERROR(device->Read(signature.offset, bytes));
+    if (std::memcmp(bytes.data(), signature.magic.data(), bytes.size()) == 0) {
+      return std::optional<std::string>(std::string(signature.name) + ": signature at byte " +
+                                        std::to_string(signature.offset));
+    }
+  }
+  return std::optional<std::string>();
+}
+
+// Refuses, without --force, a device that holds a known signature or any
+// non-zero byte in its first 8 KiB.
+Status CheckOverwrite(const MkfsArgs& args, Device* device) {
+  if (args.force) return Status::Ok();
+  auto signature = FindSignature(device);
+  if (!signature.ok()) return signature.status();
+  if (*signature) {
+    return Exists("already holds data; use --force to overwrite (it holds " + **signature + ")");
+  }
+  auto zero = DeviceStartIsZero(device);
+  if (!zero.ok()) return zero.status();
+  if (!*zero) return Exists("already holds data; use --force to overwrite");
+  return Status::Ok();
+}
+
 // Opens an existing IMAGE for formatting: refuses data without --force and
 // resizes a regular file to --size.
 Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPlan& plan,
@@ -120,15 +181,12 @@ Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPla
   FileDeviceOptions options;
   auto device = OpenImageDevice(args.image, access, options);
   if (!device.ok()) return device.status();
-  auto zero = DeviceStartIsZero(device->get());
-  if (!zero.ok()) return zero.status();
-  if (!*zero && !args.force) {
-    return Exists("already holds data; use --force to overwrite");
-  }
+  MDFS_RETURN_IF_ERROR(CheckOverwrite(args, device->get()));
   if (!plan.size || *plan.size == (*device)->size_bytes()) return device;
-  if (S_ISBLK(st.st_mode)) {
-    return InvalidArgument("cannot resize a block device; it holds " +
-                           std::to_string((*device)->size_bytes()) + " bytes");
+  if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) {
+    return InvalidArgument(std::string("cannot resize a ") +
+                           (S_ISBLK(st.st_mode) ? "block device" : "device-dax device") +
+                           "; it holds " + std::to_string((*device)->size_bytes()) + " bytes");
   }
   if (!args.force) {
     return Exists("already exists with " + std::to_string((*device)->size_bytes()) +

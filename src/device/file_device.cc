@@ -100,6 +100,9 @@ class FileDevice final : public Device {
 
 Result<std::unique_ptr<Device>> OpenFileDevice(const std::string& path,
                                                const FileDeviceOptions& options) {
+  // device-dax has no read(2)/write(2): its only access is a mapping, which
+  // is also the only way its persistence (a cache flush) can be reached.
+  if (device_internal::IsDeviceDaxPath(path)) return OpenMappedDevice(path, options);
   MDFS_ASSIGN_OR_RETURN(OpenedFile file,
                         device_internal::OpenDevicePath(path, options, /*allow_character=*/false));
   return std::unique_ptr<Device>(new FileDevice(path, std::move(file), options.read_only));

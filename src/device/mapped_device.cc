@@ -115,6 +115,10 @@ Status MapWholeFile(const std::string& path, const OpenedFile& file, bool read_o
   return Status::Ok();
 }
 
+// cpu-cache only when the kernel granted it: MAP_SYNC was accepted (fs-dax:
+// page faults commit the file system's metadata, so a flushed store is
+// durable), or the device is device-dax as sysfs says (Inspect refuses any
+// other character device): no page cache and no metadata behind it.
 PersistenceMode ModeFor(const OpenedFile& file, bool map_sync) {
   if (map_sync || file.kind == FileKind::kCharacter) return PersistenceMode::kCpuCache;
   return file.ram_backed ? PersistenceMode::kVolatile : PersistenceMode::kMsync;
@@ -124,7 +128,8 @@ std::string DescribeMapping(const std::string& path, const OpenedFile& file, boo
                             const Mapping& mapping) {
   std::string text = "mmap " + path + " (" + PersistenceModeName(mapping.mode);
   if (file.kind == FileKind::kCharacter) {
-    text += ", device-dax";
+    text += ", device-dax, align " + std::to_string(file.dax_align_bytes >> 10) + " KiB";
+    if (map_sync) text += ", MAP_SYNC";
   } else if (map_sync) {
     text += ", MAP_SYNC";
   }

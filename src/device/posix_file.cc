@@ -12,7 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace mdfs::device_internal {
 
@@ -132,17 +134,46 @@ Result<uint64_t> BlockDeviceSize(int fd, const std::string& path) {
   return size;
 }
 
-// device-dax publishes its size in /sys/dev/char/MAJOR:MINOR/size.
-Result<uint64_t> CharacterDeviceSize(dev_t device, const std::string& path) {
-  const std::string sysfs = "/sys/dev/char/" + std::to_string(major(device)) + ":" +
-                            std::to_string(minor(device)) + "/size";
-  std::ifstream in(sysfs);
-  uint64_t size = 0;
-  if (!(in >> size)) {
-    return Status(Code::kNoDevice,
-                  path + ": character device without " + sysfs + " (not a device-dax device?)");
+// The sysfs directory of a character device: /sys/dev/char/MAJOR:MINOR.
+std::string CharacterDeviceSysfs(dev_t device) {
+  return "/sys/dev/char/" + std::to_string(major(device)) + ":" + std::to_string(minor(device));
+}
+
+// Reads one unsigned number from a sysfs attribute; nullopt when absent.
+std::optional<uint64_t> ReadSysfsNumber(const std::string& attribute) {
+  std::ifstream in(attribute);
+  uint64_t value = 0;
+  if (!(in >> value)) return std::nullopt;
+  return value;
+}
+
+// A character device is accepted only when the kernel says it is device-dax
+// (its sysfs "subsystem" link names the dax bus or class): anything else
+// (a tty, /dev/zero, ...) is refused rather than assumed persistent.
+// device-dax publishes its size and mapping alignment in sysfs; a size that
+// is not a multiple of the alignment cannot be mapped whole.
+Status InspectDeviceDax(dev_t device, const std::string& path, OpenedFile& file) {
+  const std::string sysfs = CharacterDeviceSysfs(device);
+  std::error_code error;
+  const std::filesystem::path subsystem =
+      std::filesystem::read_symlink(sysfs + "/subsystem", error);
+  if (error || subsystem.filename() != "dax") {
+    return Status(Code::kNoDevice, path + ": a character device that is not device-dax (" + sysfs +
+                                       "/subsystem is " +
+                                       (error ? "missing" : subsystem.filename().string()) +
+                                       ", not dax)");
   }
-  return size;
+  const std::optional<uint64_t> size = ReadSysfsNumber(sysfs + "/size");
+  if (!size) return Status(Code::kNoDevice, path + ": device-dax without " + sysfs + "/size");
+  const uint64_t align = ReadSysfsNumber(sysfs + "/align").value_or(kDefaultDeviceDaxAlignBytes);
+  if (align == 0 || *size % align != 0 || *size < align) {
+    return InvalidArgument(path + ": device-dax size " + std::to_string(*size) +
+                           " bytes is not a non-zero multiple of its alignment " +
+                           std::to_string(align) + " (" + sysfs + "/align)");
+  }
+  file.size_bytes = *size;
+  file.dax_align_bytes = align;
+  return Status::Ok();
 }
 
 Result<bool> IsRamBacked(int fd, const std::string& path) {
@@ -169,14 +200,22 @@ Status Inspect(const std::string& path, bool allow_character, OpenedFile& file) 
   }
   if (S_ISCHR(st.st_mode) && allow_character) {
     file.kind = FileKind::kCharacter;
-    MDFS_ASSIGN_OR_RETURN(file.size_bytes, CharacterDeviceSize(st.st_rdev, path));
-    return Status::Ok();
+    return InspectDeviceDax(st.st_rdev, path, file);
   }
   if (S_ISDIR(st.st_mode)) return IsDirectory(path + ": is a directory");
   return Status(Code::kNoDevice, path + ": not a regular file or block device");
 }
 
 }  // namespace
+
+bool IsDeviceDaxPath(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) return false;
+  std::error_code error;
+  const auto subsystem =
+      std::filesystem::read_symlink(CharacterDeviceSysfs(st.st_rdev) + "/subsystem", error);
+  return !error && subsystem.filename() == "dax";
+}
 
 Status ErrnoStatus(std::string_view operation, std::string_view path, int error) {
   std::string message(operation);

@@ -46,7 +46,16 @@ struct OpenedFile {
   FileKind kind = FileKind::kRegular;
   uint64_t size_bytes = 0;
   bool ram_backed = false;  // a regular file on tmpfs or ramfs
+  // kCharacter (device-dax) only: the mapping alignment from sysfs.
+  uint64_t dax_align_bytes = 0;
 };
+
+// device-dax's alignment when sysfs has no "align" attribute (older kernels).
+inline constexpr uint64_t kDefaultDeviceDaxAlignBytes = uint64_t{2} << 20;
+
+// Whether `path` is a device-dax character device (stat + sysfs), for the
+// callers that must pick the mapped device for it (it has no read/write).
+bool IsDeviceDaxPath(const std::string& path);
 
 // Opens `path` per `options`: O_RDONLY when read_only, else O_RDWR; when
 // options.create and the path does not exist, creates it with

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 
 #include "format/format.h"
 
@@ -57,6 +58,60 @@ void Allocator::MarkUsed(uint64_t start, uint64_t count) {
 
 void Allocator::MarkFree(uint64_t start, uint64_t count) {
   for (uint64_t b = start; b < start + count; ++b) SetBit(b, false);
+  ForgetSpeculative(start, count);
+}
+
+void Allocator::RecordSpeculative(uint64_t start, uint64_t count, uint64_t owner) {
+  if (count == 0) return;
+  assert(SpeculativeRuns(start, count).empty());
+  assert(IsUsed(start) && IsUsed(start + count - 1));
+  speculative_[start] = SpeculativeRun{count, owner};
+  speculative_blocks_ += count;
+}
+
+void Allocator::ForgetSpeculative(uint64_t start, uint64_t count) {
+  if (speculative_.empty() || count == 0) return;
+  uint64_t end = start + count;
+  auto it = speculative_.upper_bound(start);
+  if (it != speculative_.begin() && std::prev(it)->first + std::prev(it)->second.count > start) {
+    --it;
+  }
+  while (it != speculative_.end() && it->first < end) {
+    uint64_t run_start = it->first;
+    SpeculativeRun run = it->second;
+    uint64_t run_end = run_start + run.count;
+    it = speculative_.erase(it);
+    speculative_blocks_ -= run.count;
+    // Keep the parts outside [start, end).
+    if (run_start < start) {
+      speculative_[run_start] = SpeculativeRun{start - run_start, run.owner};
+      speculative_blocks_ += start - run_start;
+    }
+    if (run_end > end) {
+      it = speculative_.emplace(end, SpeculativeRun{run_end - end, run.owner}).first;
+      speculative_blocks_ += run_end - end;
+      break;
+    }
+  }
+}
+
+std::vector<BlockRun> Allocator::SpeculativeRuns(uint64_t start, uint64_t count) const {
+  std::vector<BlockRun> runs;
+  uint64_t end = start + count;
+  auto it = speculative_.upper_bound(start);
+  if (it != speculative_.begin()) --it;
+  for (; it != speculative_.end() && it->first < end; ++it) {
+    uint64_t low = std::max(start, it->first);
+    uint64_t high = std::min(end, it->first + it->second.count);
+    if (low < high) runs.push_back({low, high - low});
+  }
+  return runs;
+}
+
+std::vector<uint64_t> Allocator::SpeculativeOwners() const {
+  std::set<uint64_t> owners;
+  for (const auto& [start, run] : speculative_) owners.insert(run.owner);
+  return std::vector<uint64_t>(owners.begin(), owners.end());
 }
 
 uint64_t Allocator::FreeRunLength(uint64_t start, uint64_t limit) const {

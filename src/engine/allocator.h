@@ -10,11 +10,23 @@
 //   * large files: whole 2 MiB chunks, 2 MiB-aligned on the device, so a
 //     2 MiB mapping (huge page, device-dax) of them is possible.
 //
+// The allocator also keeps, in memory only, the record of speculative
+// preallocation: device blocks the engine's chunk policy mapped beyond what
+// an operation asked for (the unwritten rest of a chunk past EOF). The
+// engine trims them when the writer is done with the file (Fsync) and
+// reclaims them when the device runs short (doc/format.md, "allocation").
+// Invariant S1: every recorded block is in use. MarkFree forgets what it
+// frees, so a block's record never outlives its owner's claim on it.
+// Invariant S2: the record errs on the side of keeping: a block it does not
+// list (an explicit fallocate, a block written, a block mapped in an earlier
+// session) is never trimmed; only truncate, punch and unlink free it.
+//
 // Thread-safety: none; owned by the engine under its exclusive lock.
 #ifndef MDFS_SRC_ENGINE_ALLOCATOR_H_
 #define MDFS_SRC_ENGINE_ALLOCATOR_H_
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <span>
 #include <vector>
@@ -49,7 +61,23 @@ class Allocator {
   BlockRun AllocateAlignedChunk(uint64_t hint);
 
   void MarkUsed(uint64_t start, uint64_t count);
+  // Also forgets the speculative record of the blocks it frees (S1).
   void MarkFree(uint64_t start, uint64_t count);
+
+  // ---- speculative preallocation (in memory only)
+  // Records device blocks [start, start + count), just mapped by inode
+  // `owner` beyond what the operation asked for. REQUIRES: in use, not
+  // recorded already.
+  void RecordSpeculative(uint64_t start, uint64_t count, uint64_t owner);
+  // Forgets any record of device blocks [start, start + count): they were
+  // written or claimed by an explicit preallocation.
+  void ForgetSpeculative(uint64_t start, uint64_t count);
+  // The recorded runs inside device blocks [start, start + count), clipped,
+  // in device order.
+  std::vector<BlockRun> SpeculativeRuns(uint64_t start, uint64_t count) const;
+  // The inodes that own recorded blocks, ascending, each once.
+  std::vector<uint64_t> SpeculativeOwners() const;
+  uint64_t speculative_blocks() const { return speculative_blocks_; }
 
   // Bitmap block indexes changed since the last TakeDirty().
   std::set<uint64_t> TakeDirty();
@@ -65,6 +93,12 @@ class Allocator {
   uint64_t free_blocks_ = 0;
   std::vector<uint64_t> words_;  // bit i of the device: words_[i/64] >> (i%64)
   std::set<uint64_t> dirty_;
+  struct SpeculativeRun {
+    uint64_t count = 0;
+    uint64_t owner = 0;
+  };
+  std::map<uint64_t, SpeculativeRun> speculative_;  // by first device block; disjoint
+  uint64_t speculative_blocks_ = 0;
 };
 
 }  // namespace mdfs

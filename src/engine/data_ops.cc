@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "engine/break_gate.h"
 #include "engine/engine.h"
 
 namespace mdfs {
@@ -48,9 +49,9 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
   // converted too, but are covered by the hole fill).
   MDFS_RETURN_IF_ERROR(PrepareUnwrittenConversion(inode, BlockMapChangeKind::kWriteAllocate,
                                                   first_block, end_block));
-  MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, first_block, end_block, new_size,
-                                     BlockMapChangeKind::kWriteAllocate)
-                           .status());
+  MDFS_RETURN_IF_ERROR(
+      AllocateRange(tx, inode, first_block, end_block, new_size, BlockMapChangeKind::kWriteAllocate)
+          .status());
   for (const MapPiece& piece : inode.map.Pieces(first_block, end_block)) {
     uint64_t piece_begin = piece.file_block * kB;
     uint64_t piece_end = (piece.file_block + piece.count) * kB;
@@ -67,6 +68,8 @@ Status FileSystemImpl::WritePieces(Transaction& tx, Inode& inode, uint64_t offse
     tx.AddDataWrite(piece.device_block * kB, std::move(whole));
     inode.map.MarkWritten(piece.file_block, piece.file_block + piece.count);
     tx.MarkExtentsChanged(inode.ino);
+    // Written blocks hold data: no longer speculative preallocation.
+    allocator_.ForgetSpeculative(piece.device_block, piece.count);
   }
   return Status::Ok();
 }
@@ -81,12 +84,24 @@ Status FileSystemImpl::PrepareUnwrittenConversion(Inode& inode, BlockMapChangeKi
 }
 
 Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,
-                                     std::span<const std::byte> data) {
+                                            std::span<const std::byte> data) {
   std::unique_lock lock(mu_);
+  Result<size_t> written = WriteLocked(ino, offset, data);
+  if (written.ok() || written.status().code() != Code::kNoSpace) return written;
+  // Speculative preallocation of other files may stand in the way.
+  Result<bool> reclaimed = ReclaimSpeculative(ino);
+  if (!reclaimed.ok()) return reclaimed.status();
+  return *reclaimed ? WriteLocked(ino, offset, data) : written;
+}
+
+// REQUIRES: mu_ held exclusively.
+Result<size_t> FileSystemImpl::WriteLocked(InodeNumber ino, uint64_t offset,
+                                           std::span<const std::byte> data) {
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
   if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
-  if (!inode->is_regular()) return InvalidArgument("inode " + std::to_string(ino) + " is not a regular file");
+  if (!inode->is_regular())
+    return InvalidArgument("inode " + std::to_string(ino) + " is not a regular file");
   if (data.empty()) return size_t{0};
   if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
     return FileTooLarge("write ends past the maximum file size (16 TiB)");
@@ -103,9 +118,9 @@ Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,
     for (const MapPiece& piece : inode->map.Pieces(offset / kB, BlocksCeil(end))) {
       uint64_t piece_begin = std::max(offset, piece.file_block * kB);
       uint64_t piece_end = std::min(end, (piece.file_block + piece.count) * kB);
-      MDFS_RETURN_IF_ERROR(device_->Write(
-          piece.device_block * kB + (piece_begin - piece.file_block * kB),
-          data.subspan(piece_begin - offset, piece_end - piece_begin)));
+      MDFS_RETURN_IF_ERROR(
+          device_->Write(piece.device_block * kB + (piece_begin - piece.file_block * kB),
+                         data.subspan(piece_begin - offset, piece_end - piece_begin)));
     }
     inode->record.mtime_ns = inode->record.ctime_ns = now;
     inode_time_dirty_[ino] = true;
@@ -119,7 +134,13 @@ Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,
   Status status = end > old_size ? PrepareBlockMapChange(target, BlockMapChangeKind::kWriteAllocate,
                                                          old_size, kToEndOfFile - old_size)
                                  : Status::Ok();
-  if (status.ok() && offset > target.record.size) ZeroTailBeyondEof(tx, target);
+  if (status.ok() && offset > old_size) {
+    // The gap the write leaves past the old EOF is a hole: speculative
+    // preallocation there goes (a sparse file stays sparse).
+    status =
+        TrimSpeculative(tx, target, 0, offset / kB, BlockMapChangeKind::kWriteAllocate).status();
+    ZeroTailBeyondEof(tx, target);
+  }
   if (status.ok()) status = WritePieces(tx, target, offset, data);
   if (status.ok()) {
     target.record.size = std::max(target.record.size, end);
@@ -143,10 +164,41 @@ FileSystemImpl::~FileSystemImpl() {
 }
 
 Status FileSystemImpl::Fsync(InodeNumber ino, bool data_only) {
+  return RunAsBreaker([&] { return FsyncAttempt(ino, data_only); });
+}
+
+namespace {
+// Whether the operation on this thread must wait for a recall (break_gate.h).
+bool MustWaitForBreak() {
+  OperationBreak* operation = OperationBreak::Current();
+  return operation != nullptr && operation->must_wait();
+}
+}  // namespace
+
+// Fsync: the writer is done with the file for now, so its speculative
+// preallocation past EOF goes (as XFS trims post-EOF blocks), in the
+// transaction that also commits the times of overwrites. fdatasync
+// (data_only) changes no metadata: one flush.
+Status FileSystemImpl::FsyncAttempt(InodeNumber ino, bool data_only) {
   std::unique_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckReadable());
-  MDFS_RETURN_IF_ERROR(GetInode(ino).status());
-  if (inode_time_dirty_[ino] && !read_only_ && !data_only) {
+  MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+  bool metadata = !data_only && !read_only_;
+  if (metadata && inode->is_regular() && allocator_.speculative_blocks() != 0) {
+    Transaction tx(&inodes_);
+    Result<uint64_t> trimmed = TrimSpeculative(tx, tx.Modify(ino), 0, kMaxFileSize / kB + 1,
+                                               BlockMapChangeKind::kPunchHole);
+    if (trimmed.ok() && *trimmed == 0 && !inode_time_dirty_[ino]) {
+      Abort(tx);  // nothing to trim: the saved copy is the inode as it is
+    } else {
+      // The commit also flushes the data written before it.
+      Status status = Finish(tx, trimmed.status());
+      if (status.ok() || shutdown_ || MustWaitForBreak()) return status;
+      // The trim was refused (no block for a longer extent map, a
+      // listener's error): fsync without it, below.
+    }
+  }
+  if (metadata && inode_time_dirty_[ino]) {
     // The times changed by overwrites: one transaction (whose commit also
     // flushes the data written before it). fdatasync (data_only) skips
     // them, as Linux does for timestamps: the data needs one flush only.

@@ -206,10 +206,23 @@ class FileSystemImpl : public FileSystem {
   Status CollapseRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length);
   Status InsertRange(Transaction& tx, Inode& inode, uint64_t offset, uint64_t length);
   Status ZeroPartialBlocks(Transaction& tx, Inode& inode, uint64_t offset, uint64_t end);
+  Status FallocateLocked(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length);
+  // Speculative preallocation (allocator.h): frees the recorded blocks of
+  // `inode` in file blocks [begin, end) at or past EOF, passing the gate for
+  // their hull first. Returns the blocks freed. REQUIRES: tx.Modify(inode.ino).
+  Result<uint64_t> TrimSpeculative(Transaction& tx, Inode& inode, uint64_t begin, uint64_t end,
+                                   BlockMapChangeKind kind);
+  // After kNoSpace: trims the speculative preallocation of every file but
+  // `except` in committed transactions. True when blocks were freed (the
+  // failed operation may then be tried once more).
+  Result<bool> ReclaimSpeculative(InodeNumber except);
 
   // ---- data (data_ops.cc)
   Status WritePieces(Transaction& tx, Inode& inode, uint64_t offset,
                      std::span<const std::byte> data);
+  Result<size_t> WriteLocked(InodeNumber ino, uint64_t offset, std::span<const std::byte> data);
+  // Fsync (not fdatasync) trims the file's speculative preallocation.
+  Status FsyncAttempt(InodeNumber ino, bool data_only);
   Status ReadLocked(const Inode& inode, uint64_t offset, std::span<std::byte> out);
   // The extents overlapping [offset, offset+length), whole, in file order.
   std::vector<ExtentInfo> ExtentsLocked(const Inode& inode, uint64_t offset, uint64_t length) const;

@@ -18,7 +18,94 @@ uint64_t ContinuationHint(const ExtentMap& map, uint64_t file_block) {
   const MappedExtent& previous = std::prev(it)->second;
   return previous.device_block + (file_block - previous.file_block);
 }
+
+// Records as speculative the blocks of `chunk`, just mapped for inode `ino`
+// by an operation that asked for file blocks [begin, end), which lie outside
+// that request and at or past `eof_blocks`, the operation's new end of file.
+void RecordChunkSpeculation(Allocator& allocator, uint64_t ino, const MappedExtent& chunk,
+                            uint64_t begin, uint64_t end, uint64_t eof_blocks) {
+  auto record = [&](uint64_t low, uint64_t high) {
+    low = std::max({low, chunk.file_block, eof_blocks});
+    high = std::min(high, chunk.file_end());
+    if (low >= high) return;
+    allocator.RecordSpeculative(chunk.device_block + (low - chunk.file_block), high - low, ino);
+  };
+  record(chunk.file_block, begin);
+  record(end, chunk.file_end());
+}
+
+// The file-block ranges of `inode` in [begin, end) that hold recorded
+// speculative blocks (mapped, unwritten), in file order.
+std::vector<BlockHull> SpeculativeRanges(const Inode& inode, const Allocator& allocator,
+                                         uint64_t begin, uint64_t end) {
+  std::vector<BlockHull> ranges;
+  if (allocator.speculative_blocks() == 0 || begin >= end) return ranges;
+  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
+    if (!piece.mapped || !piece.unwritten) continue;
+    for (const BlockRun& run : allocator.SpeculativeRuns(piece.device_block, piece.count)) {
+      uint64_t first = piece.file_block + (run.start - piece.device_block);
+      ranges.push_back({first, first + run.count});
+    }
+  }
+  return ranges;
+}
+
+// The blocks of [begin, end) that an explicit preallocation (fallocate,
+// ZERO_RANGE) now claims are no longer speculative: never trimmed.
+void ClaimExplicitly(Allocator& allocator, const Inode& inode, uint64_t begin, uint64_t end) {
+  if (allocator.speculative_blocks() == 0) return;
+  for (const MapPiece& piece : inode.map.Pieces(begin, end)) {
+    if (piece.mapped) allocator.ForgetSpeculative(piece.device_block, piece.count);
+  }
+}
 }  // namespace
+
+Result<uint64_t> FileSystemImpl::TrimSpeculative(Transaction& tx, Inode& inode, uint64_t begin,
+                                                 uint64_t end, BlockMapChangeKind kind) {
+  // Only blocks past EOF: below it, unwritten blocks are part of the file.
+  begin = std::max(begin, BlocksCeil(inode.record.size));
+  std::vector<BlockHull> ranges = SpeculativeRanges(inode, allocator_, begin, end);
+  if (ranges.empty()) return uint64_t{0};
+  uint64_t low = ranges.front().first;
+  uint64_t high = ranges.back().last;
+  MDFS_RETURN_IF_ERROR(PrepareBlockMapChange(inode, kind, low * kB, (high - low) * kB));
+  uint64_t freed = 0;
+  for (const BlockHull& range : ranges) {
+    MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, range.first, range.last));
+    freed += range.last - range.first;
+  }
+  return freed;
+}
+
+Result<bool> FileSystemImpl::ReclaimSpeculative(InodeNumber except) {
+  if (read_only_ || allocator_.speculative_blocks() == 0) return false;
+  auto reclaimable = [&](uint64_t ino) {
+    if (ino == except || ino >= inodes_.size()) return false;
+    const Inode& inode = inodes_[ino];
+    if (!inode.is_regular() || (inode.record.flags & kInodeFlagSealed)) return false;
+    return !SpeculativeRanges(inode, allocator_, BlocksCeil(inode.record.size), kMaxFileBlocks + 1)
+                .empty();
+  };
+  std::vector<uint64_t> owners = allocator_.SpeculativeOwners();
+  bool freed = false;
+  size_t next = 0;
+  while (next < owners.size()) {
+    // Batches of at most half the journal (each inode costs its inode-table
+    // block, its extent chain and bitmap blocks).
+    Transaction tx(&inodes_);
+    Status status;
+    while (next < owners.size() && status.ok() && CountImages(tx) * 2 < journal_.max_images()) {
+      uint64_t ino = owners[next++];
+      if (!reclaimable(ino)) continue;
+      Result<uint64_t> trimmed = TrimSpeculative(tx, tx.Modify(ino), 0, kMaxFileBlocks + 1,
+                                                 BlockMapChangeKind::kPunchHole);
+      status = trimmed.status();
+      freed = freed || (status.ok() && *trimmed > 0);
+    }
+    MDFS_RETURN_IF_ERROR(Finish(tx, status));
+  }
+  return freed;
+}
 
 Status FileSystemImpl::PrepareHoleFill(Inode& inode, BlockMapChangeKind kind, uint64_t begin,
                                        uint64_t end, bool large) {
@@ -32,7 +119,8 @@ Status FileSystemImpl::PrepareHoleFill(Inode& inode, BlockMapChangeKind kind, ui
     uint64_t chunk_low = low - low % kBlocksPerChunk;
     if (inode.map.Overlapping(chunk_low, chunk_low + kBlocksPerChunk).empty()) low = chunk_low;
     uint64_t chunk_high = high - high % kBlocksPerChunk;
-    if (chunk_high != high && inode.map.Overlapping(chunk_high, chunk_high + kBlocksPerChunk).empty()) {
+    if (chunk_high != high &&
+        inode.map.Overlapping(chunk_high, chunk_high + kBlocksPerChunk).empty()) {
       high = chunk_high + kBlocksPerChunk;
     }
   }
@@ -70,6 +158,7 @@ Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx,
           MappedExtent extent{chunk_begin, run.start, run.count, true};
           inode.map.Insert(extent);
           added.push_back(extent);
+          RecordChunkSpeculation(allocator_, inode.ino, extent, begin, end, BlocksCeil(new_size));
           cursor = chunk_end;
           continue;
         }
@@ -153,18 +242,23 @@ Status FileSystemImpl::ZeroPartialBlocks(Transaction& tx, Inode& inode, uint64_t
 
 Status FileSystemImpl::TruncateLocked(Transaction& tx, Inode& inode, uint64_t size) {
   if (inode.is_directory()) return IsDirectory("inode " + std::to_string(inode.ino));
-  if (!inode.is_regular()) return InvalidArgument("inode " + std::to_string(inode.ino) + " is not a regular file");
+  if (!inode.is_regular())
+    return InvalidArgument("inode " + std::to_string(inode.ino) + " is not a regular file");
   if (size > kMaxFileSize) return FileTooLarge("size " + std::to_string(size) + " exceeds 16 TiB");
   uint64_t old_size = inode.record.size;
   if (size != old_size) {
     uint64_t low = std::min(size, old_size);
-    MDFS_RETURN_IF_ERROR(PrepareBlockMapChange(inode, BlockMapChangeKind::kTruncate, low,
-                                               UINT64_MAX - low));
+    MDFS_RETURN_IF_ERROR(
+        PrepareBlockMapChange(inode, BlockMapChangeKind::kTruncate, low, UINT64_MAX - low));
   }
   if (size < old_size) {
     // Everything past the new last block goes, preallocated blocks included.
     MDFS_RETURN_IF_ERROR(FreeFileBlocks(tx, inode, BlocksCeil(size), kMaxFileBlocks + 1));
   } else if (size > old_size) {
+    // Speculative preallocation the file now covers becomes a hole, not an
+    // unwritten part of the file: a sparse file stays sparse.
+    MDFS_RETURN_IF_ERROR(
+        TrimSpeculative(tx, inode, 0, BlocksCeil(size), BlockMapChangeKind::kTruncate).status());
     ZeroTailBeyondEof(tx, inode);
   }
   inode.record.size = size;
@@ -209,6 +303,32 @@ Status ValidateFallocateMode(uint32_t mode, uint64_t offset, uint64_t length) {
   return Status::Ok();
 }
 
+// The checks of the file and range, after the mode's (ValidateFallocateMode).
+Status CheckFallocateTarget(const Inode& inode, uint32_t mode, uint64_t offset, uint64_t length) {
+  uint64_t ino = inode.ino;
+  if (inode.record.flags & kInodeFlagSealed) {
+    return TextFileBusy("inode " + std::to_string(ino) + " has a sealed block map");
+  }
+  if (inode.is_directory()) return IsDirectory("inode " + std::to_string(ino));
+  if (!inode.is_regular()) return NoDevice("fallocate on a non-regular file");
+  if (offset + length > kMaxFileSize) return FileTooLarge("range ends past 16 TiB");
+  uint64_t size = inode.record.size;
+  bool shifts = mode & (kFallocateCollapseRange | kFallocateInsertRange);
+  if (shifts && (offset % kB != 0 || length % kB != 0)) {
+    return InvalidArgument("COLLAPSE/INSERT_RANGE offset and length must be multiples of 4096");
+  }
+  if ((mode & kFallocateCollapseRange) && offset + length >= size) {
+    return InvalidArgument("COLLAPSE_RANGE must end before the end of the file");
+  }
+  if ((mode & kFallocateInsertRange) && offset >= size) {
+    return InvalidArgument("INSERT_RANGE must start before the end of the file");
+  }
+  if ((mode & kFallocateInsertRange) && length > kMaxFileSize - size) {
+    return FileTooLarge("INSERT_RANGE would grow the file past 16 TiB");
+  }
+  return Status::Ok();
+}
+
 BlockMapChangeKind KindOf(uint32_t mode) {
   if (mode & kFallocatePunchHole) return BlockMapChangeKind::kPunchHole;
   if (mode & kFallocateZeroRange) return BlockMapChangeKind::kZeroRange;
@@ -233,7 +353,8 @@ Status FileSystemImpl::PrepareFallocate(Inode& inode, uint32_t mode, uint64_t of
   if (!keep_size && offset + length > size) {
     // Growing: layouts reaching past the old EOF, and the range itself.
     uint64_t low = std::min(offset, size);
-    if (mode & kFallocateZeroRange) return PrepareBlockMapChange(inode, kind, low, kToEndOfFile - low);
+    if (mode & kFallocateZeroRange)
+      return PrepareBlockMapChange(inode, kind, low, kToEndOfFile - low);
     return PrepareBlockMapChange(inode, kind, size, kToEndOfFile - size);
   }
   if (mode & (kFallocatePunchHole | kFallocateZeroRange)) {
@@ -254,10 +375,15 @@ Status FileSystemImpl::ZeroRange(Transaction& tx, Inode& inode, uint64_t offset,
                                  bool keep_size) {
   uint64_t end = offset + length;
   uint64_t new_size = keep_size ? inode.record.size : std::max(inode.record.size, end);
-  if (!keep_size && end > inode.record.size) ZeroTailBeyondEof(tx, inode);
+  if (!keep_size && end > inode.record.size) {
+    MDFS_RETURN_IF_ERROR(
+        TrimSpeculative(tx, inode, 0, offset / kB, BlockMapChangeKind::kZeroRange).status());
+    ZeroTailBeyondEof(tx, inode);
+  }
   MDFS_RETURN_IF_ERROR(AllocateRange(tx, inode, offset / kB, BlocksCeil(end), new_size,
                                      BlockMapChangeKind::kZeroRange)
                            .status());
+  ClaimExplicitly(allocator_, inode, offset / kB, BlocksCeil(end));
   uint64_t full_begin = BlocksCeil(offset);
   uint64_t full_end = end / kB;
   if (full_begin < full_end) {
@@ -296,31 +422,25 @@ Status FileSystemImpl::InsertRange(Transaction& tx, Inode& inode, uint64_t offse
   return Status::Ok();
 }
 
-Status FileSystemImpl::FallocateAttempt(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) {
+Status FileSystemImpl::FallocateAttempt(InodeNumber ino, uint32_t mode, uint64_t offset,
+                                        uint64_t length) {
   std::unique_lock lock(mu_);
+  Status status = FallocateLocked(ino, mode, offset, length);
+  if (status.code() != Code::kNoSpace) return status;
+  // Speculative preallocation of other files may stand in the way.
+  Result<bool> reclaimed = ReclaimSpeculative(ino);
+  if (!reclaimed.ok()) return reclaimed.status();
+  return *reclaimed ? FallocateLocked(ino, mode, offset, length) : status;
+}
+
+// REQUIRES: mu_ held exclusively.
+Status FileSystemImpl::FallocateLocked(InodeNumber ino, uint32_t mode, uint64_t offset,
+                                       uint64_t length) {
   MDFS_RETURN_IF_ERROR(ValidateFallocateMode(mode, offset, length));
   MDFS_RETURN_IF_ERROR(CheckWritable());
   MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
-  if (inode->record.flags & kInodeFlagSealed) {
-    return TextFileBusy("inode " + std::to_string(ino) + " has a sealed block map");
-  }
-  if (inode->is_directory()) return IsDirectory("inode " + std::to_string(ino));
-  if (!inode->is_regular()) return NoDevice("fallocate on a non-regular file");
-  if (offset + length > kMaxFileSize) return FileTooLarge("range ends past 16 TiB");
+  MDFS_RETURN_IF_ERROR(CheckFallocateTarget(*inode, mode, offset, length));
   uint64_t size = inode->record.size;
-  bool shifts = mode & (kFallocateCollapseRange | kFallocateInsertRange);
-  if (shifts && (offset % kB != 0 || length % kB != 0)) {
-    return InvalidArgument("COLLAPSE/INSERT_RANGE offset and length must be multiples of 4096");
-  }
-  if ((mode & kFallocateCollapseRange) && offset + length >= size) {
-    return InvalidArgument("COLLAPSE_RANGE must end before the end of the file");
-  }
-  if ((mode & kFallocateInsertRange) && offset >= size) {
-    return InvalidArgument("INSERT_RANGE must start before the end of the file");
-  }
-  if ((mode & kFallocateInsertRange) && length > kMaxFileSize - size) {
-    return FileTooLarge("INSERT_RANGE would grow the file past 16 TiB");
-  }
   Transaction tx(&inodes_);
   Inode& target = tx.Modify(ino);
   Status status = PrepareFallocate(target, mode, offset, length);
@@ -335,13 +455,24 @@ Status FileSystemImpl::FallocateAttempt(InodeNumber ino, uint32_t mode, uint64_t
     } else if (mode & kFallocateInsertRange) {
       status = InsertRange(tx, target, offset, length);
     } else {
+      // Mode 0 / KEEP_SIZE: the range is preallocated explicitly (kept by
+      // Fsync's trim); a gap it leaves past the old EOF stays a hole.
       uint64_t end = offset + length;
       uint64_t new_size = keep_size ? size : std::max(size, end);
-      if (new_size > size) ZeroTailBeyondEof(tx, target);
-      status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size,
-                             BlockMapChangeKind::kFallocate)
-                   .status();
-      if (status.ok()) target.record.size = new_size;
+      if (new_size > size) {
+        status =
+            TrimSpeculative(tx, target, 0, offset / kB, BlockMapChangeKind::kFallocate).status();
+        ZeroTailBeyondEof(tx, target);
+      }
+      if (status.ok()) {
+        status = AllocateRange(tx, target, offset / kB, BlocksCeil(end), new_size,
+                               BlockMapChangeKind::kFallocate)
+                     .status();
+      }
+      if (status.ok()) {
+        ClaimExplicitly(allocator_, target, offset / kB, BlocksCeil(end));
+        target.record.size = new_size;
+      }
     }
   }
   if (status.ok()) target.record.ctime_ns = target.record.mtime_ns = NowNs();

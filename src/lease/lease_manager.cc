@@ -47,9 +47,60 @@ LayoutInfo LeaseManagerImpl::InfoLocked(const Layout& layout) const {
   return info;
 }
 
+// ------------------------------------------------------------ the index
+
+void LeaseManagerImpl::IndexLayoutLocked(const Layout& layout) {
+  by_inode_[layout.range.ino].layouts.insert(layout.id);
+}
+
+void LeaseManagerImpl::UnindexLayoutLocked(const Layout& layout) {
+  by_inode_[layout.range.ino].layouts.erase(layout.id);
+  DropEmptyBucketLocked(layout.range.ino);
+}
+
+void LeaseManagerImpl::IndexPinLocked(PinId id, InodeNumber ino) { by_inode_[ino].pins.insert(id); }
+
+void LeaseManagerImpl::UnindexPinLocked(PinId id, InodeNumber ino) {
+  by_inode_[ino].pins.erase(id);
+  DropEmptyBucketLocked(ino);
+}
+
+void LeaseManagerImpl::UnindexBreakerLocked(uint64_t id, const Breaker& breaker) {
+  for (InodeNumber ino : InodesOf(breaker)) {
+    by_inode_[ino].breakers.erase(id);
+    DropEmptyBucketLocked(ino);
+  }
+}
+
+void LeaseManagerImpl::DropEmptyBucketLocked(InodeNumber ino) {
+  auto it = by_inode_.find(ino);
+  if (it != by_inode_.end() && it->second.empty()) by_inode_.erase(it);
+}
+
+std::vector<InodeNumber> LeaseManagerImpl::InodesOf(const Breaker& breaker) {
+  std::vector<InodeNumber> inodes;
+  for (const FileRange& r : breaker.ranges) {
+    if (std::find(inodes.begin(), inodes.end(), r.ino) == inodes.end()) inodes.push_back(r.ino);
+  }
+  return inodes;
+}
+
+size_t LeaseManagerImpl::OverlappingPinsLocked(const Breaker& breaker) const {
+  size_t count = 0;
+  for (InodeNumber ino : InodesOf(breaker)) {
+    auto bucket = by_inode_.find(ino);
+    if (bucket == by_inode_.end()) continue;
+    for (PinId id : bucket->second.pins) count += breaker.Overlaps(pins_.at(id));
+  }
+  return count;
+}
+
 bool LeaseManagerImpl::BreakerHoldsLocked(InodeNumber ino, uint64_t begin, uint64_t end) const {
+  auto bucket = by_inode_.find(ino);
+  if (bucket == by_inode_.end()) return false;
   const std::thread::id me = std::this_thread::get_id();
-  for (const auto& [id, breaker] : breakers_) {
+  for (uint64_t id : bucket->second.breakers) {
+    const Breaker& breaker = breakers_.at(id);
     if (breaker.thread == me) continue;  // the caller's own operation
     for (const FileRange& r : breaker.ranges) {
       if (r.Overlaps(ino, begin, end)) return true;
@@ -79,8 +130,10 @@ Result<LayoutId> LeaseManagerImpl::GrantLocked(LayoutHolder* holder, InodeNumber
   layout.mode = mode;
   layout.granted_ns = Now();
   ++counters_.granted;
-  layouts_.emplace(layout.id, std::move(layout));
-  return layouts_.rbegin()->first;
+  const LayoutId id = layout.id;
+  IndexLayoutLocked(layout);
+  layouts_.emplace(id, std::move(layout));
+  return id;
 }
 
 Status LeaseManagerImpl::WaitForRange(InodeNumber ino, uint64_t offset, uint64_t length) {
@@ -101,6 +154,7 @@ LeaseManagerImpl::Notice LeaseManagerImpl::RemoveLocked(LayoutId id, LayoutState
   layout.state = final_state;
   Notice notice{layout.holder, InfoLocked(layout), {}};
   notice.teardown.assign(layout.registrars.rbegin(), layout.registrars.rend());
+  UnindexLayoutLocked(layout);
   layouts_.erase(it);
   changed_.notify_all();
   return notice;

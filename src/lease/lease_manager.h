@@ -13,6 +13,10 @@
 //     after OnRecall returned, and never during a teardown).
 //   - Release/ReleaseHolder return only when no delivery of the layout /
 //     holder runs on another thread.
+//   - by_inode_ indexes exactly the layouts_, pins_ and breakers_ entries
+//     (a breaker under every inode it has a range on), and holds no empty
+//     bucket: a breaker's cost depends on the leases of the inodes it
+//     changes, never on those of other files.
 // Files:
 //   lease_manager.cc   grant, release, listing, attach/detach
 //   recall.cc          the BlockMapListener side: begin, wait, revoke, end
@@ -24,6 +28,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -120,6 +125,24 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   void WaitSlice(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
   Status ConflictStatus(const Breaker& breaker) const REQUIRES(mu_);
 
+  // Index maintenance (every insertion into / erasure from layouts_,
+  // pins_ and breakers_ goes through these).
+  void IndexLayoutLocked(const Layout& layout) REQUIRES(mu_);
+  void UnindexLayoutLocked(const Layout& layout) REQUIRES(mu_);
+  void IndexPinLocked(PinId id, InodeNumber ino) REQUIRES(mu_);
+  void UnindexPinLocked(PinId id, InodeNumber ino) REQUIRES(mu_);
+  void UnindexBreakerLocked(uint64_t id, const Breaker& breaker) REQUIRES(mu_);
+  void DropEmptyBucketLocked(InodeNumber ino) REQUIRES(mu_);
+  // The distinct inodes of a breaker's ranges.
+  static std::vector<InodeNumber> InodesOf(const Breaker& breaker);
+  // The first layout (by id, per inode of `breaker`) overlapping one of its
+  // ranges for which predicate(const Layout&) is true; 0 if none.
+  template <typename Predicate>
+  LayoutId FirstOverlappingLayoutLocked(const Breaker& breaker, Predicate predicate) const
+      REQUIRES(mu_);
+  size_t CountOverlappingLayoutsLocked(const Breaker& breaker) const REQUIRES(mu_);
+  size_t OverlappingPinsLocked(const Breaker& breaker) const REQUIRES(mu_);
+
   FileSystem* fs_;
   Clock* clock_;
   const uint64_t break_time_ms_;
@@ -130,6 +153,14 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   std::unordered_map<uint64_t, Breaker> breakers_ GUARDED_BY(mu_);
   std::map<PinId, FileRange> pins_ GUARDED_BY(mu_);
   std::unordered_map<InodeNumber, uint32_t> sealed_mappings_ GUARDED_BY(mu_);
+  // Per inode: the ids of its layouts, pins and registered breakers.
+  struct InodeLeases {
+    std::set<LayoutId> layouts;
+    std::set<PinId> pins;
+    std::set<uint64_t> breakers;
+    bool empty() const { return layouts.empty() && pins.empty() && breakers.empty(); }
+  };
+  std::unordered_map<InodeNumber, InodeLeases> by_inode_ GUARDED_BY(mu_);
   // Callbacks running outside mu_: a layout's registrar teardowns and its
   // holder's OnRecall/OnRevoke (Deliver), one entry per running delivery —
   // several may run at once for one layout (a recall's teardown on one

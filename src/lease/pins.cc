@@ -24,13 +24,17 @@ Result<PinId> LeaseManagerImpl::Pin(InodeNumber ino, uint64_t offset, uint64_t l
   }
   PinId id = next_id_++;
   pins_.emplace(id, FileRange{ino, offset, offset + length});
+  IndexPinLocked(id, ino);
   ++counters_.pins;
   return id;
 }
 
 Status LeaseManagerImpl::Unpin(PinId id) {
   std::lock_guard lock(mu_);
-  if (pins_.erase(id) == 0) return NotFound("pin " + std::to_string(id) + " is not held");
+  auto it = pins_.find(id);
+  if (it == pins_.end()) return NotFound("pin " + std::to_string(id) + " is not held");
+  UnindexPinLocked(id, it->second.ino);
+  pins_.erase(it);
   changed_.notify_all();
   return Status::Ok();
 }

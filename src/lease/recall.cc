@@ -32,8 +32,11 @@ Result<BreakTicket> LeaseManagerImpl::BeginBlockMapChange(const BlockMapChange& 
   Breaker& breaker = breakers_[id];
   FileRange range{change.ino, change.offset, change.end()};
   breaker.ranges.push_back(range);
+  InodeLeases& leases = by_inode_[range.ino];
+  leases.breakers.insert(id);
   bool must_wait = false;
-  for (auto& [layout_id, layout] : layouts_) {
+  for (LayoutId layout_id : leases.layouts) {
+    Layout& layout = layouts_.at(layout_id);
     if (!layout.range.Overlaps(range.ino, range.begin, range.end)) continue;
     must_wait = true;
     if (layout.state == LayoutState::kGranted) {
@@ -42,8 +45,8 @@ Result<BreakTicket> LeaseManagerImpl::BeginBlockMapChange(const BlockMapChange& 
       ++counters_.recalled;
     }
   }
-  for (const auto& [pin_id, pinned] : pins_) {
-    if (pinned.Overlaps(range.ino, range.begin, range.end)) must_wait = true;
+  for (PinId pin_id : leases.pins) {
+    if (pins_.at(pin_id).Overlaps(range.ino, range.begin, range.end)) must_wait = true;
   }
   if (InFlightOverlapsLocked(range)) must_wait = true;
   return BreakTicket{id, must_wait};
@@ -59,29 +62,46 @@ bool LeaseManagerImpl::InFlightOverlapsLocked(const FileRange& range) const {
   return false;
 }
 
+template <typename Predicate>
+LayoutId LeaseManagerImpl::FirstOverlappingLayoutLocked(const Breaker& breaker,
+                                                        Predicate predicate) const {
+  for (InodeNumber ino : InodesOf(breaker)) {
+    auto bucket = by_inode_.find(ino);
+    if (bucket == by_inode_.end()) continue;
+    for (LayoutId id : bucket->second.layouts) {
+      const Layout& layout = layouts_.at(id);
+      if (breaker.Overlaps(layout.range) && predicate(layout)) return id;
+    }
+  }
+  return 0;
+}
+
+size_t LeaseManagerImpl::CountOverlappingLayoutsLocked(const Breaker& breaker) const {
+  size_t count = 0;
+  FirstOverlappingLayoutLocked(breaker, [&](const Layout&) {
+    ++count;
+    return false;
+  });
+  return count;
+}
+
 bool LeaseManagerImpl::BreakerConflictsLocked(const Breaker& breaker) const {
   for (const FileRange& r : breaker.ranges) {
     if (InFlightOverlapsLocked(r)) return true;
   }
-  for (const auto& [id, layout] : layouts_) {
-    if (breaker.Overlaps(layout.range)) return true;
-  }
-  for (const auto& [id, pinned] : pins_) {
-    if (breaker.Overlaps(pinned)) return true;
-  }
-  return false;
+  const bool layout_held =
+      FirstOverlappingLayoutLocked(breaker, [](const Layout&) { return true; });
+  return layout_held || OverlappingPinsLocked(breaker) > 0;
 }
 
 void LeaseManagerImpl::DeliverRecalls(std::unique_lock<std::mutex>& lock, const Breaker& breaker) {
   for (;;) {
     // One at a time: the map may change while a callback runs.
-    auto pending = std::find_if(layouts_.begin(), layouts_.end(), [&](auto& entry) {
-      const Layout& layout = entry.second;
-      return layout.state == LayoutState::kRecalling && !layout.recall_delivered &&
-             breaker.Overlaps(layout.range);
+    const LayoutId pending = FirstOverlappingLayoutLocked(breaker, [](const Layout& layout) {
+      return layout.state == LayoutState::kRecalling && !layout.recall_delivered;
     });
-    if (pending == layouts_.end()) return;
-    Layout& layout = pending->second;
+    if (pending == 0) return;
+    Layout& layout = layouts_.at(pending);
     layout.recall_delivered = true;
     Notice notice{layout.holder, InfoLocked(layout), {}};
     // Registrations go first, newest first, and are forgotten: the device
@@ -96,20 +116,17 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
                                            const Breaker& breaker, const LayoutHolder* self) {
   const int64_t break_ns = static_cast<int64_t>(break_time_ms_) * 1'000'000;
   for (;;) {
-    int64_t now = Now();
-    auto victim = std::find_if(layouts_.begin(), layouts_.end(), [&](auto& entry) {
-      const Layout& layout = entry.second;
+    const int64_t now = Now();
+    const LayoutId id = FirstOverlappingLayoutLocked(breaker, [&](const Layout& layout) {
       if (layout.state != LayoutState::kRecalling) return false;
-      bool overlaps = breaker.Overlaps(layout.range);
       bool expired = break_ns > 0 && now - layout.recall_ns >= break_ns;
       bool own = self != nullptr && layout.holder == self && layout.recall_delivered;
       // A teardown or OnRecall of this layout still running on another
       // thread is waited for, even past the deadline: the device may still
       // reach the range, and OnRevoke must not overtake OnRecall.
-      return overlaps && (expired || own) && !CallbackRunningElsewhereLocked(layout.id, nullptr);
+      return (expired || own) && !CallbackRunningElsewhereLocked(layout.id, nullptr);
     });
-    if (victim == layouts_.end()) return;
-    LayoutId id = victim->first;
+    if (id == 0) return;
     Notice notice = RemoveLocked(id, LayoutState::kRevoked);
     ++counters_.revoked;
     Deliver(lock, id, std::move(notice), &LayoutHolder::OnRevoke);
@@ -117,9 +134,9 @@ void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
 }
 
 Status LeaseManagerImpl::ConflictStatus(const Breaker& breaker) const {
-  size_t layouts = 0, pins = 0, running = 0;
-  for (const auto& [id, layout] : layouts_) layouts += breaker.Overlaps(layout.range);
-  for (const auto& [id, pinned] : pins_) pins += breaker.Overlaps(pinned);
+  size_t running = 0;
+  const size_t layouts = CountOverlappingLayoutsLocked(breaker);
+  const size_t pins = OverlappingPinsLocked(breaker);
   const std::thread::id me = std::this_thread::get_id();
   for (const auto& [id, flying] : in_flight_) {
     running += flying.thread != me && breaker.Overlaps(flying.range);
@@ -155,7 +172,11 @@ Status LeaseManagerImpl::WaitForBreak(uint64_t id) {
 
 void LeaseManagerImpl::EndBlockMapChange(uint64_t id) {
   std::lock_guard lock(mu_);
-  breakers_.erase(id);
+  auto it = breakers_.find(id);
+  if (it != breakers_.end()) {
+    UnindexBreakerLocked(id, it->second);
+    breakers_.erase(it);
+  }
   changed_.notify_all();
 }
 

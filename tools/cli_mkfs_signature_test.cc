@@ -6,7 +6,7 @@
 #include "cli_test_util.h"
 #include "gtest/gtest.h"
 
-namespace mdfs::cli {
+namespace mdfs::cli::testing {
 namespace {
 
 // A zero-filled file of `bytes` with `magic` written at `offset`.
@@ -49,4 +49,4 @@ TEST_F(CliTest, MkfsNamesAnExistingMdfsFileSystem) {
 }
 
 }  // namespace
-}  // namespace mdfs::cli
+}  // namespace mdfs::cli::testing

@@ -272,10 +272,11 @@ class FileSystem {
                                std::span<const std::byte> data) = 0;
   virtual Status Truncate(InodeNumber ino, uint64_t size) = 0;
   // Linux fallocate(2): `mode` is 0 or a combination of kFallocate* that
-  // Linux accepts. Other combinations fail with kNotSupported (EOPNOTSUPP),
-  // as Linux >= 6.12 fails them, except COLLAPSE_RANGE or INSERT_RANGE
-  // combined with another mode, which still gives kInvalidArgument
-  // (EINVAL), as Linux did before 6.12 (6.18 here: EOPNOTSUPP).
+  // Linux accepts. Every other combination fails with kNotSupported
+  // (EOPNOTSUPP), as Linux >= 6.12 fails them (checked on 6.18) —
+  // COLLAPSE_RANGE or INSERT_RANGE with another mode included, which was
+  // EINVAL before 6.12. A zero length or an overflowing range is
+  // kInvalidArgument.
   virtual Status Fallocate(InodeNumber ino, uint32_t mode, uint64_t offset, uint64_t length) = 0;
   virtual Status Fsync(InodeNumber ino, bool data_only = false) = 0;
 

@@ -295,10 +295,12 @@ Status ValidateFallocateMode(uint32_t mode, uint64_t offset, uint64_t length) {
     return NotSupported("PUNCH_HOLE requires KEEP_SIZE");
   }
   if ((mode & kFallocateCollapseRange) && mode != kFallocateCollapseRange) {
-    return InvalidArgument("COLLAPSE_RANGE cannot be combined with other modes");
+    return NotSupported(
+        "COLLAPSE_RANGE cannot be combined with other modes (EOPNOTSUPP as Linux >= 6.12)");
   }
   if ((mode & kFallocateInsertRange) && mode != kFallocateInsertRange) {
-    return InvalidArgument("INSERT_RANGE cannot be combined with other modes");
+    return NotSupported(
+        "INSERT_RANGE cannot be combined with other modes (EOPNOTSUPP as Linux >= 6.12)");
   }
   return Status::Ok();
 }

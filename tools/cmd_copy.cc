@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,8 +42,12 @@ HelpPage PutHelp() {
       "gid of the caller.\n"
       "\n"
       "Data is written in 8 MiB chunks, each one journal transaction, and\n"
-      "the file is fsynced at the end. When stderr is a terminal and the copy\n"
-      "is larger than 64 MiB, progress is shown on stderr.\n"
+      "the file is fsynced at the end; the fsync frees the blocks the\n"
+      "allocator preallocated past the end, so the file keeps only the\n"
+      "blocks its data needs. The holes of a sparse HOST_FILE (SEEK_DATA /\n"
+      "SEEK_HOLE) stay holes: only its data is written, then its size is set.\n"
+      "When stderr is a terminal and the copy is larger than 64 MiB,\n"
+      "progress is shown on stderr.\n"
       "\n"
       "When a regular HOST_FILE does not fit in the free space, put fails\n"
       "before changing anything. When the image fills up during the copy\n"
@@ -67,9 +73,12 @@ HelpPage GetHelp() {
       "standard output when HOST_FILE is '-'. An existing HOST_FILE is\n"
       "overwritten; when HOST_FILE is a host directory the file is created\n"
       "inside it under its own name. Directories and symbolic links in the\n"
-      "image are refused. Holes and unwritten extents read as zeros. The\n"
-      "image is opened read-only. If the copy fails, a HOST_FILE that get\n"
-      "created is removed again.",
+      "image are refused. Holes and unwritten extents read as zeros: to a\n"
+      "regular HOST_FILE only the written extents are written (at their\n"
+      "offsets, then the size is set), so it is sparse where the file is;\n"
+      "standard output and other destinations get every byte, zeros\n"
+      "included. The image is opened read-only. If the copy fails, a\n"
+      "HOST_FILE that get created is removed again.",
       StandardExitStatus("the file was copied"),
       "mdfs get disk.img /docs/report.pdf ./report.pdf\n"
       "mdfs get disk.img /backup/src.tar - | tar x",
@@ -106,12 +115,43 @@ Result<PutTarget> ResolvePutTarget(FileSystem& fs, std::string path, const std::
   return target;
 }
 
+// What put reads: a regular source that can be read at offsets is copied
+// range by range, its holes left out (SEEK_DATA / SEEK_HOLE); a stream
+// (a pipe, a terminal, stdin read part way) is read to its end.
+struct SourceLayout {
+  bool sparse = false;
+  std::vector<ByteRange> data;  // sparse only
+};
+
+Result<SourceLayout> LayoutOf(const HostSource& source) {
+  if (source.size < 0 || ::lseek(source.file.fd(), 0, SEEK_CUR) != 0) return SourceLayout{};
+  MDFS_ASSIGN_OR_RETURN(std::vector<ByteRange> data,
+                        HostDataRanges(source.file.fd(), static_cast<uint64_t>(source.size)));
+  return SourceLayout{true, std::move(data)};
+}
+
+// The 4 KiB blocks the copy will write: those the data ranges touch (each
+// once), or every block of a stream of known size. nullopt: unknown.
+std::optional<uint64_t> BlocksNeeded(const HostSource& source, const SourceLayout& layout) {
+  if (source.size < 0) return std::nullopt;
+  if (!layout.sparse) return (static_cast<uint64_t>(source.size) + kBlockSize - 1) / kBlockSize;
+  uint64_t blocks = 0;
+  uint64_t counted_end = 0;  // blocks below it are counted
+  for (const ByteRange& range : layout.data) {
+    uint64_t first = std::max(range.offset / kBlockSize, counted_end);
+    uint64_t end = (range.end() + kBlockSize - 1) / kBlockSize;
+    if (end > first) blocks += end - first;
+    counted_end = std::max(counted_end, end);
+  }
+  return blocks;
+}
+
 // Fails with kNoSpace, before anything changes, when a source of known size
 // cannot fit in the free blocks (plus those of the file it replaces).
-Status CheckFits(FileSystem& fs, const PutTarget& target, int64_t size) {
-  if (size < 0) return Status::Ok();
+Status CheckFits(FileSystem& fs, const PutTarget& target, std::optional<uint64_t> needed_blocks) {
+  if (!needed_blocks) return Status::Ok();
   MDFS_ASSIGN_OR_RETURN(FileSystemStats stats, fs.StatFs());
-  uint64_t needed = (static_cast<uint64_t>(size) + kBlockSize - 1) / kBlockSize;
+  uint64_t needed = *needed_blocks;
   uint64_t available = stats.free_blocks;
   if (target.existing) available += target.existing->allocated_blocks;
   if (needed <= available) return Status::Ok();
@@ -127,29 +167,59 @@ uint32_t CreationMode(uint32_t host_mode) {
   return S_IFREG | (host_mode & 07777 & ~mask);
 }
 
-// Copies the source into `ino` in chunks, then fsyncs it.
-Status CopyIn(FileSystem& fs, InodeNumber ino, HostSource& source) {
+// Copies a stream into `ino` in chunks, to its end.
+Status CopyStreamIn(FileSystem& fs, InodeNumber ino, HostSource& source, Progress& progress) {
   std::vector<std::byte> buffer(kChunkBytes);
-  Progress progress("put", source.size);
   uint64_t offset = 0;
   while (true) {
     MDFS_ASSIGN_OR_RETURN(size_t n, ReadFull(source.file.fd(), buffer));
     if (n == 0) break;
-    auto written = fs.Write(ino, offset, std::span<const std::byte>(buffer.data(), n));
-    if (!written.ok()) {
-      progress.Finish();
-      return written.status();
-    }
+    MDFS_RETURN_IF_ERROR(
+        fs.Write(ino, offset, std::span<const std::byte>(buffer.data(), n)).status());
     offset += n;
     progress.Update(offset);
     if (n < buffer.size()) break;
   }
+  return Status::Ok();
+}
+
+// Copies the data ranges of a regular source to the same offsets of `ino`,
+// then sets the size, so holes (a trailing one too) stay holes.
+Status CopySparseIn(FileSystem& fs, InodeNumber ino, HostSource& source,
+                    const std::vector<ByteRange>& data, Progress& progress) {
+  std::vector<std::byte> buffer(kChunkBytes);
+  for (const ByteRange& range : data) {
+    for (uint64_t offset = range.offset; offset < range.end();) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, range.end() - offset));
+      MDFS_ASSIGN_OR_RETURN(size_t n, ReadFullAt(source.file.fd(), offset,
+                                                 std::span<std::byte>(buffer.data(), want)));
+      if (n == 0) break;  // the host file shrank meanwhile
+      MDFS_RETURN_IF_ERROR(
+          fs.Write(ino, offset, std::span<const std::byte>(buffer.data(), n)).status());
+      offset += n;
+      progress.Update(offset);
+    }
+  }
+  MDFS_ASSIGN_OR_RETURN(Attributes attributes, fs.GetAttributes(ino));
+  uint64_t size = static_cast<uint64_t>(source.size);
+  return attributes.size < size ? fs.Truncate(ino, size) : Status::Ok();
+}
+
+// Copies the source into `ino`, then fsyncs it. The engine's Fsync trims
+// the preallocation past the final size (doc/format.md, "allocation"), so
+// the file keeps only the blocks its data needs.
+Status CopyIn(FileSystem& fs, InodeNumber ino, HostSource& source, const SourceLayout& layout) {
+  Progress progress("put", source.size);
+  Status status = layout.sparse ? CopySparseIn(fs, ino, source, layout.data, progress)
+                                : CopyStreamIn(fs, ino, source, progress);
   progress.Finish();
+  MDFS_RETURN_IF_ERROR(status);
   return fs.Fsync(ino);
 }
 
 // Writes the file (creating or truncating it); on failure removes it.
-Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source) {
+Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source,
+                   const SourceLayout& layout) {
   InodeNumber ino = 0;
   if (target.existing) {
     ino = target.existing->ino;
@@ -160,7 +230,7 @@ Status WriteTarget(FileSystem& fs, const PutTarget& target, HostSource& source) 
                                     ::getuid(), ::getgid()));
     ino = created.ino;
   }
-  Status status = CopyIn(fs, ino, source);
+  Status status = CopyIn(fs, ino, source, layout);
   if (status.ok()) return status;
   Status removed = fs.Unlink(target.parent.ino, target.name);
   std::string note =
@@ -176,31 +246,81 @@ int RunPut(const CopyArgs& args, const GlobalOptions& globals) {
   Status itself = RefuseTheImage(source->file.fd(), args.from == "-" ? "standard input" : args.from,
                                  IdentityOfPath(args.image), args.image, "copy into itself");
   if (!itself.ok()) return ReportError("put", args.from, itself);
+  auto layout = LayoutOf(*source);
+  if (!layout.ok()) return ReportError("put", args.from, layout.status());
   auto image = OpenImageOrReport("put", args.image, globals, /*read_only=*/false);
   if (!image) return kExitFailure;
   std::string path = NormalizePath(args.to);
   auto target = ResolvePutTarget(*image->fs, path, args.from);
   if (!target.ok()) return ReportError("put", path, target.status());
-  Status status = CheckFits(*image->fs, *target, source->size);
-  if (status.ok()) status = WriteTarget(*image->fs, *target, *source);
+  Status status = CheckFits(*image->fs, *target, BlocksNeeded(*source, *layout));
+  if (status.ok()) status = WriteTarget(*image->fs, *target, *source, *layout);
   if (!status.ok()) return ReportError("put", target->path, status);
   return kExitOk;
 }
 
-// Copies `attributes.size` bytes of `ino` to the destination.
-Status CopyOut(FileSystem& fs, const Attributes& attributes, HostDestination& destination) {
-  std::vector<std::byte> buffer(std::min<uint64_t>(kChunkBytes, attributes.size));
-  Progress progress("get", static_cast<int64_t>(attributes.size));
-  uint64_t offset = 0;
-  while (offset < attributes.size) {
-    MDFS_ASSIGN_OR_RETURN(size_t n, fs.Read(attributes.ino, offset, buffer));
+// The ranges of [0, size) that hold written data (GetExtents; holes and
+// unwritten extents read as zeros), merged where they touch.
+Result<std::vector<ByteRange>> WrittenRanges(FileSystem& fs, const Attributes& attributes) {
+  MDFS_ASSIGN_OR_RETURN(std::vector<ExtentInfo> extents, fs.GetExtents(attributes.ino));
+  std::vector<ByteRange> ranges;
+  for (const ExtentInfo& e : extents) {
+    if ((e.flags & kExtentUnwritten) || e.file_offset >= attributes.size) continue;
+    uint64_t end = std::min(attributes.size, e.file_offset + e.length);
+    if (!ranges.empty() && ranges.back().end() == e.file_offset) {
+      ranges.back().length = end - ranges.back().offset;
+    } else {
+      ranges.push_back({e.file_offset, end - e.file_offset});
+    }
+  }
+  return ranges;
+}
+
+// Copies bytes [range) of the file to the same offsets of `destination`,
+// through `write(offset, bytes)`.
+template <typename WriteAt>
+Status CopyRangeOut(FileSystem& fs, InodeNumber ino, ByteRange range,
+                    std::vector<std::byte>& buffer, Progress& progress, WriteAt&& write) {
+  for (uint64_t offset = range.offset; offset < range.end();) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), range.end() - offset));
+    MDFS_ASSIGN_OR_RETURN(size_t n, fs.Read(ino, offset, std::span(buffer.data(), want)));
     if (n == 0) break;  // the file shrank meanwhile
-    Status status = WriteAll(destination.file.fd(), std::span<const std::byte>(buffer.data(), n));
-    if (!status.ok()) return status.WithContext(destination.path);
+    MDFS_RETURN_IF_ERROR(write(offset, std::span<const std::byte>(buffer.data(), n)));
     offset += n;
     progress.Update(offset);
   }
+  return Status::Ok();
+}
+
+// Copies `attributes.size` bytes of `ino` to the destination: to a regular
+// host file only the written ranges, then its size, so holes stay holes
+// (the host file is sparse where its file system allows); to stdout or a
+// device every byte, zeros included.
+Status CopyOut(FileSystem& fs, const Attributes& attributes, HostDestination& destination) {
+  std::vector<std::byte> buffer(std::min<uint64_t>(kChunkBytes, attributes.size));
+  Progress progress("get", static_cast<int64_t>(attributes.size));
+  int fd = destination.file.fd();
+  Status status;
+  if (destination.seekable) {
+    MDFS_ASSIGN_OR_RETURN(std::vector<ByteRange> ranges, WrittenRanges(fs, attributes));
+    auto write = [&](uint64_t offset, std::span<const std::byte> bytes) {
+      return WriteAllAt(fd, offset, bytes).WithContext(destination.path);
+    };
+    for (const ByteRange& range : ranges) {
+      status = CopyRangeOut(fs, attributes.ino, range, buffer, progress, write);
+      if (!status.ok()) break;
+    }
+    if (status.ok() && ::ftruncate(fd, static_cast<off_t>(attributes.size)) != 0) {
+      status = HostErrnoStatus("truncate", errno).WithContext(destination.path);
+    }
+  } else {
+    auto write = [&](uint64_t, std::span<const std::byte> bytes) {
+      return WriteAll(fd, bytes).WithContext(destination.path);
+    };
+    status = CopyRangeOut(fs, attributes.ino, {0, attributes.size}, buffer, progress, write);
+  }
   progress.Finish();
+  MDFS_RETURN_IF_ERROR(status);
   return destination.file.Close();
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -72,6 +73,12 @@ Status HostFile::Close() {
 }
 
 namespace {
+
+// A new file is regular; an existing one may be a device, a FIFO, ...
+bool IsRegular(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
 
 HostIdentity IdentityOfStat(const struct stat& st) {
   HostIdentity identity;
@@ -150,11 +157,58 @@ Result<HostDestination> OpenHostDestination(const std::string& path,
   if (fd < 0 && errno == EEXIST) fd = ::open(name, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return HostErrnoStatus("open " + destination.path, errno);
   destination.file = HostFile(fd, /*owned=*/true);
+  destination.seekable = IsRegular(fd);
   if (destination.created) return destination;
   MDFS_RETURN_IF_ERROR(RefuseTheImage(fd, destination.path, image, image_path, "overwrite"));
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::ftruncate(fd, 0) != 0)
     return HostErrnoStatus("truncate " + destination.path, errno);
   return destination;
+}
+
+Result<size_t> ReadFullAt(int fd, uint64_t offset, std::span<std::byte> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return HostErrnoStatus("read at offset " + std::to_string(offset + done), errno);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Status WriteAllAt(int fd, uint64_t offset, std::span<const std::byte> data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return HostErrnoStatus("write at offset " + std::to_string(offset + done), errno);
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ByteRange>> HostDataRanges(int fd, uint64_t size) {
+  std::vector<ByteRange> ranges;
+  uint64_t offset = 0;
+  while (offset < size) {
+    off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole from here to the end
+    if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+      return std::vector<ByteRange>{{0, size}};  // no SEEK_DATA here: all data
+    }
+    if (data < 0) return HostErrnoStatus("seek to data at offset " + std::to_string(offset), errno);
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) return HostErrnoStatus("seek to a hole at offset " + std::to_string(data), errno);
+    uint64_t begin = static_cast<uint64_t>(data);
+    uint64_t end = std::min(size, static_cast<uint64_t>(hole));
+    if (begin >= end) break;  // the file shrank meanwhile
+    ranges.push_back({begin, end - begin});
+    offset = end;
+  }
+  return ranges;
 }
 
 Result<size_t> ReadFull(int fd, std::span<std::byte> out) {

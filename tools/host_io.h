@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mdfs/status.h"
 
@@ -76,6 +77,9 @@ struct HostDestination {
   HostFile file;
   std::string path;
   bool created = false;
+  // A regular host file named by HOST_FILE (not stdout): written with
+  // pwrite at file offsets, so holes can be left out.
+  bool seekable = false;
 };
 Result<HostDestination> OpenHostDestination(const std::string& path,
                                             const std::string& default_name,
@@ -86,6 +90,21 @@ Result<HostDestination> OpenHostDestination(const std::string& path,
 Result<size_t> ReadFull(int fd, std::span<std::byte> out);
 // Writes all of `data`.
 Status WriteAll(int fd, std::span<const std::byte> data);
+// pread/pwrite versions: at `offset`, until `out` is full or end of file /
+// all of `data`.
+Result<size_t> ReadFullAt(int fd, uint64_t offset, std::span<std::byte> out);
+Status WriteAllAt(int fd, uint64_t offset, std::span<const std::byte> data);
+
+// A byte range [offset, offset + length) of a file.
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint64_t end() const { return offset + length; }
+};
+// The data ranges of the regular file `fd` of `size` bytes, from
+// SEEK_DATA / SEEK_HOLE, in order; everything else is a hole. A file system
+// without SEEK_DATA support gives the whole file as one range.
+Result<std::vector<ByteRange>> HostDataRanges(int fd, uint64_t size);
 
 // "put: 512 MiB / 2.0 GiB (25%)" on stderr, redrawn in place, when stderr
 // is a terminal and the copy is big (> 64 MiB, or of unknown size and

@@ -79,6 +79,7 @@ nlohmann::json ReportToJson(const std::string& image, const FsckReport& report) 
       {"directories", report.directories},
       {"regular_files", report.regular_files},
       {"symlinks", report.symlinks},
+      {"unlinked_inodes", report.unlinked_inodes},
       {"blocks_in_use", report.blocks_in_use},
       {"blocks_free", report.blocks_free},
       {"total_blocks", report.total_blocks},
@@ -105,6 +106,11 @@ void PrintReport(const std::string& image, const FsckReport& report) {
                          std::to_string(report.directories) + " directories, " +
                          std::to_string(report.regular_files) + " files, " +
                          std::to_string(report.symlinks) + " symlinks)");
+  if (report.unlinked_inodes > 0) {
+    list.Add("Unlinked", std::to_string(report.unlinked_inodes) +
+                             " open when their last name was removed; the next writable open "
+                             "frees them");
+  }
   list.Add("Blocks", std::to_string(report.blocks_in_use) + " in use, " +
                          std::to_string(report.blocks_free) + " free, " +
                          std::to_string(report.total_blocks) + " total");

@@ -53,6 +53,10 @@ struct Timestamp {
 
 // Inode flags, as stored on the device (see doc/format.md). Never renumber.
 inline constexpr uint32_t kInodeFlagSealed = 1u << 0;
+// The file's last name was removed while it was open: nlink 0, named by no
+// directory, freed at its last close or, after a crash, at the next
+// writable open.
+inline constexpr uint32_t kInodeFlagUnlinked = 1u << 1;
 
 struct Attributes {
   InodeNumber ino = 0;

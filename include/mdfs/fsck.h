@@ -28,6 +28,9 @@ struct FsckReport {
   uint64_t directories = 0;
   uint64_t regular_files = 0;
   uint64_t symlinks = 0;
+  // Files unlinked while open (inode flag UNLINKED): the next writable
+  // open frees them. Not a problem.
+  uint64_t unlinked_inodes = 0;
   uint64_t blocks_in_use = 0;  // per the ownership walk
   uint64_t blocks_free = 0;    // per the bitmap
   uint64_t total_blocks = 0;

@@ -44,6 +44,9 @@ enum class Code : int {
   kNoDevice = 21,         // ENODEV: operation not valid for this file type
   kShutdown = 22,         // EIO: the file system shut down after an I/O error; reopen it
   kHole = 23,             // ENXIO: the range has a hole (or lies past the end of the file)
+  kStale = 24,            // ESTALE: a handle names an inode that was freed (and maybe reused)
+  kAccessDenied = 25,     // EACCES: the caller's credentials lack a permission bit
+  kBadHandle = 26,        // EBADF: a closed file, or one not open for this access
 };
 
 class Status {
@@ -91,6 +94,10 @@ inline Status TooManyLinks(std::string m) { return {Code::kTooManyLinks, std::mo
 inline Status NoDevice(std::string m) { return {Code::kNoDevice, std::move(m)}; }
 inline Status Shutdown(std::string m) { return {Code::kShutdown, std::move(m)}; }
 inline Status Hole(std::string m) { return {Code::kHole, std::move(m)}; }
+inline Status Loop(std::string m) { return {Code::kLoop, std::move(m)}; }
+inline Status Stale(std::string m) { return {Code::kStale, std::move(m)}; }
+inline Status AccessDenied(std::string m) { return {Code::kAccessDenied, std::move(m)}; }
+inline Status BadHandle(std::string m) { return {Code::kBadHandle, std::move(m)}; }
 
 const char* CodeName(Code code);
 

@@ -94,6 +94,21 @@ Result<size_t> FileSystemImpl::WriteAttempt(InodeNumber ino, uint64_t offset,
   return *reclaimed ? WriteLocked(ino, offset, data) : written;
 }
 
+Result<uint64_t> FileSystemImpl::Append(InodeNumber ino, std::span<const std::byte> data) {
+  return RunAsBreaker([&]() -> Result<uint64_t> {
+    std::unique_lock lock(mu_);
+    MDFS_ASSIGN_OR_RETURN(Inode * inode, GetInode(ino));
+    const uint64_t offset = inode->record.size;
+    Result<size_t> written = WriteLocked(ino, offset, data);
+    if (!written.ok() && written.status().code() == Code::kNoSpace) {
+      MDFS_ASSIGN_OR_RETURN(bool reclaimed, ReclaimSpeculative(ino));
+      if (reclaimed) written = WriteLocked(ino, offset, data);
+    }
+    MDFS_RETURN_IF_ERROR(written.status());
+    return offset;
+  });
+}
+
 // REQUIRES: mu_ held exclusively.
 Result<size_t> FileSystemImpl::WriteLocked(InodeNumber ino, uint64_t offset,
                                            std::span<const std::byte> data) {

@@ -4,15 +4,25 @@
 // extent maps, directories, the free-space bitmap); every change is made
 // in a Transaction and committed through the Journal before the operation
 // returns. Files of the implementation:
-//   engine_open.cc       Format, Open, StatFs, inode lookup helpers
+//   engine_open.cc       Format, Open (superblock copies, feature upgrade),
+//                        StatFs, inode lookup helpers
 //   load.cc              mount-time load: recovery overlay, every structure
 //                        range-checked, damage recorded (salvage)
 //   commit.cc            Commit / Abort: encoding dirty metadata into journal images
+//   transaction.cc       Transaction: saved inodes, directory edit log, frees
 //   namespace_ops.cc     lookup, create, mkdir, symlink, link, unlink, rmdir, readdir
 //   rename.cc            rename with NOREPLACE / EXCHANGE
-//   data_ops.cc          read, write, fsync, extent query
-//   space_ops.cc         truncate, fallocate (all modes), block allocation
+//   data_ops.cc          read, write, append, fsync, extent query
+//   space_ops.cc         truncate, fallocate (all modes), speculative trim
+//   allocator.cc         the free-space bitmap in memory, runs, chunks
+//   extent_map.cc        a file's extent map (extent_map.h)
+//   directory.cc         a directory's entries and blocks (directory.h)
 //   attributes.cc        getattr, setattr
+//   seal_ops.cc          seal, unseal
+//   direct_access.cc     PrepareDirectAccess (MAP_DIRECT, layouts)
+//   breakers.cc          the public block-map-changing calls, in RunAsBreaker
+//   break_gate.cc        the gate's engine side (break_gate.h)
+//   open_files.cc        open references, unlinked-while-open inodes
 //
 // Every change of a block map passes through PrepareBlockMapChange() first.
 #ifndef MDFS_SRC_ENGINE_ENGINE_H_
@@ -23,6 +33,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/allocator.h"
@@ -102,7 +113,35 @@ class FileSystemImpl : public FileSystem {
   void SetBlockMapListener(BlockMapListener* listener) override;
   Device* device() override { return device_; }
 
+  // ---- open references (open_files.cc), for the session layer's open
+  // files. While an inode has one, removing its last name keeps it
+  // (kInodeFlagUnlinked, nlink 0) until the last reference is dropped.
+  // Adds a reference to `ino` if it is in use with `generation`; kStale
+  // otherwise (freed, reused or unlinked).
+  Result<Attributes> AddOpenReference(InodeNumber ino, uint32_t generation);
+  // Drops one; the last one of an unlinked inode frees it (one
+  // transaction, through the gate: kFreeInode).
+  Status DropOpenReference(InodeNumber ino);
+  // O_APPEND: writes `data` at the end of the file, the size read under the
+  // same lock as the write (concurrent appends never overlap). Returns the
+  // offset it wrote at.
+  Result<uint64_t> Append(InodeNumber ino, std::span<const std::byte> data);
+  // Writable open, after Load: frees the unlinked inodes a crash left.
+  // Returns how many.
+  Result<uint64_t> FreeUnlinkedInodes();
+  // Writable open: sets the ro_compat UNLINKED_INODES bit on an image made
+  // before it (both superblocks rewritten and flushed).
+  Status UpgradeFeatures();
+
  private:
+  Status DropOpenReferenceAttempt(InodeNumber ino);
+  // REQUIRE mu_ held.
+  uint32_t OpenReferences(InodeNumber ino) const;
+  // The in-use inode `ino` if its generation is `generation`, else kStale.
+  Result<Inode*> GetCurrentInode(InodeNumber ino, uint32_t generation);
+  // DropLink of the last name of an open inode: nlink 0, kInodeFlagUnlinked.
+  Status MarkUnlinked(Transaction& tx, uint64_t ino);
+
   // ---- one attempt of each operation that may change a block map; the
   // public method runs it in RunAsBreaker (break_gate.h, breakers.cc).
   Result<size_t> WriteAttempt(InodeNumber ino, uint64_t offset, std::span<const std::byte> data);
@@ -241,6 +280,10 @@ class FileSystemImpl : public FileSystem {
   std::vector<Inode> inodes_ GUARDED_BY(mu_);  // index = inode number; [0] unused
   // mtime/ctime changed by a pure overwrite, not yet in a transaction.
   std::vector<bool> inode_time_dirty_ GUARDED_BY(mu_);
+  // Open references per inode (open_files.cc); absent = none. An inode with
+  // kInodeFlagUnlinked always has an entry here while the file system is
+  // open writable (its last DropOpenReference frees it).
+  std::unordered_map<uint64_t, uint32_t> open_references_ GUARDED_BY(mu_);
   uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
   uint64_t inode_hint_ GUARDED_BY(mu_) = 2;
   bool read_only_ = false;  // set at construction only

@@ -33,9 +33,9 @@ Result<SuperblockCopies> ReadSuperblocks(Device* device) {
       read_backup.ok() ? format::DecodeSuperblock(block, format::kSuperblockBackup)
                        : Result<format::Superblock>(read_backup);
   if (!primary.ok() && !backup.ok()) {
-    return Status(primary.status().code(),
-                  "not an mdfs file system, or both superblocks are damaged: " +
-                      primary.status().message());
+    return Status(
+        primary.status().code(),
+        "not an mdfs file system, or both superblocks are damaged: " + primary.status().message());
   }
   copies.primary = primary.status();
   copies.backup = backup.status();
@@ -89,6 +89,10 @@ Result<std::unique_ptr<FileSystem>> FileSystem::Open(Device* device, const OpenO
   MDFS_RETURN_IF_ERROR(fs->RefuseWritableIfDamaged());
   MDFS_ASSIGN_OR_RETURN(fs->superblock_notice_,
                         RestoreSuperblocks(device, copies, fs->read_only()));
+  if (!fs->read_only()) {
+    MDFS_RETURN_IF_ERROR(fs->UpgradeFeatures());
+    MDFS_RETURN_IF_ERROR(fs->FreeUnlinkedInodes().status());
+  }
   return std::unique_ptr<FileSystem>(std::move(fs));
 }
 
@@ -104,6 +108,19 @@ FileSystemImpl::FileSystemImpl(Device* device, const format::Superblock& superbl
       inode_time_dirty_(superblock.inode_count + 1, false) {
   read_only_ =
       options.read_only || (superblock.features_ro_compat & ~format::kKnownRoCompatFeatures) != 0;
+}
+
+Status FileSystemImpl::UpgradeFeatures() {
+  if (superblock_.features_ro_compat & format::kFeatureRoCompatUnlinkedInodes) return Status::Ok();
+  superblock_.features_ro_compat |= format::kFeatureRoCompatUnlinkedInodes;
+  // Backup first: until the primary is written, an open reads the primary.
+  for (uint64_t slot : {format::kSuperblockBackup, format::kSuperblockPrimary}) {
+    format::Block block;
+    format::EncodeSuperblock(superblock_, slot, 0, block);
+    MDFS_RETURN_IF_ERROR(format::WriteBlock(device_, slot, block));
+    MDFS_RETURN_IF_ERROR(device_->Flush());
+  }
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------ helpers

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/break_gate.h"
 #include "engine/engine.h"
 
 namespace mdfs {
@@ -164,6 +165,9 @@ Status FileSystemImpl::FreeInode(Transaction& tx, uint64_t ino) {
 Status FileSystemImpl::DropLink(Transaction& tx, uint64_t ino) {
   Inode& inode = tx.Modify(ino);
   uint32_t remaining_links = inode.is_directory() ? 0 : inode.record.nlink - 1;
+  if (remaining_links == 0 && !inode.is_directory() && OpenReferences(ino) > 0) {
+    return MarkUnlinked(tx, ino);  // freed by the last close (open_files.cc)
+  }
   if (remaining_links == 0) return FreeInode(tx, ino);
   inode.record.nlink = remaining_links;
   inode.record.ctime_ns = NowNs();
@@ -231,7 +235,9 @@ Result<Attributes> FileSystemImpl::Symlink(InodeNumber parent, std::string_view 
   if (target.size() > kMaxSymlinkLength) {
     return NameTooLong("symlink target of " + std::to_string(target.size()) + " bytes (at most 4095)");
   }
-  return MakeNode(parent, name, S_IFLNK | 0777, uid, gid, target);
+  // The target is file data: its block passes the gate (a new inode has no
+  // layouts, so it never waits).
+  return RunAsBreaker([&] { return MakeNode(parent, name, S_IFLNK | 0777, uid, gid, target); });
 }
 
 Result<Attributes> FileSystemImpl::Link(InodeNumber ino, InodeNumber new_parent,
@@ -244,6 +250,9 @@ Result<Attributes> FileSystemImpl::Link(InodeNumber ino, InodeNumber new_parent,
   MDFS_ASSIGN_OR_RETURN(Inode * dir, GetDirectory(new_parent));
   MDFS_RETURN_IF_ERROR(CheckNewName(dir, new_name));
   if (inode->is_directory()) return PermissionDenied("hard link to a directory");
+  if (inode->record.flags & kInodeFlagUnlinked) {
+    return NotFound("inode " + std::to_string(ino) + " was unlinked (its last name is gone)");
+  }
   if (inode->record.nlink >= kMaxLinkCount) {
     return TooManyLinks("inode " + std::to_string(ino) + " has too many links");
   }

@@ -103,7 +103,11 @@ inline constexpr uint64_t kBitsPerBitmapBlock = (kBlockSize - kBlockHeaderSize) 
 // may ignore it: they use the default).
 inline constexpr uint64_t kFeatureCompatLeaseBreakTime = 1u << 0;
 inline constexpr uint64_t kKnownCompatFeatures = kFeatureCompatLeaseBreakTime;
-inline constexpr uint64_t kKnownRoCompatFeatures = 0;
+// ro_compat bit 0: inodes may carry kInodeFlagUnlinked (an open file whose
+// last name was removed, freed at the next writable open). An older mdfs
+// would reject such an inode and could not free it: read-only for it.
+inline constexpr uint64_t kFeatureRoCompatUnlinkedInodes = 1u << 0;
+inline constexpr uint64_t kKnownRoCompatFeatures = kFeatureRoCompatUnlinkedInodes;
 inline constexpr uint64_t kKnownIncompatFeatures = 0;
 
 struct Superblock {
@@ -124,7 +128,7 @@ struct Superblock {
   uint64_t features_incompat = 0;
   uint64_t root_inode = kRootInode;
   int64_t created_ns = 0;
-  std::string label;  // at most 63 bytes
+  std::string label;                                        // at most 63 bytes
   uint64_t lease_break_time_ms = kDefaultLeaseBreakTimeMs;  // 0: never revoke
 };
 
@@ -182,7 +186,7 @@ struct ExtentRecord {
 //       96  144 inline extents 6 x 24 bytes, used when extent_count <= 6
 //      240   16 reserved       0
 inline constexpr size_t kInlineExtents = 6;
-inline constexpr uint32_t kKnownInodeFlags = kInodeFlagSealed;
+inline constexpr uint32_t kKnownInodeFlags = kInodeFlagSealed | kInodeFlagUnlinked;
 
 struct InodeRecord {
   uint32_t mode = 0;

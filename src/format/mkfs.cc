@@ -116,6 +116,7 @@ Result<Superblock> NewSuperblock(Device* device, const FormatOptions& options) {
       ComputeGeometry(device->size_bytes(), options.bytes_per_inode, options.journal_blocks));
   sb.uuid = options.uuid;
   sb.features_compat |= kFeatureCompatLeaseBreakTime;
+  sb.features_ro_compat |= kFeatureRoCompatUnlinkedInodes;
   sb.lease_break_time_ms = options.lease_break_time_ms;
   if (IsZero(sb.uuid)) {
     MDFS_ASSIGN_OR_RETURN(sb.uuid, RandomUuid());

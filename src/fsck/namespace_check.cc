@@ -60,11 +60,33 @@ void CheckDirectoryLinks(Context& ctx, uint64_t ino, const InodeInfo& dir) {
   }
 }
 
+bool IsUnlinked(const InodeInfo& info) { return info.record.flags & kInodeFlagUnlinked; }
+
+// An inode unlinked while open (kInodeFlagUnlinked) is a regular file or
+// symlink that no entry names, with nlink 0: the next writable open frees
+// it. It is counted, not reported.
+void CheckUnlinked(Context& ctx, uint64_t ino, const InodeInfo& info) {
+  ++ctx.report.unlinked_inodes;
+  if (info.is_directory()) {
+    ctx.Problem("unlinked-directory", InodeWhere(ino),
+                "a directory carries the UNLINKED flag; only files are kept open past their "
+                "last name");
+  }
+  if (info.entries > 0) {
+    ctx.Problem("unlinked-inode-named", InodeWhere(ino),
+                "the inode is marked UNLINKED but " + std::to_string(info.entries) +
+                    " directory entries name it");
+  }
+}
+
 void CheckLinkCounts(Context& ctx) {
   for (const auto& [ino, info] : ctx.inodes) {
     uint64_t expected = info.entries;
     std::string basis = std::to_string(info.entries) + " entries name it";
-    if (info.is_directory()) {
+    if (IsUnlinked(info)) {
+      CheckUnlinked(ctx, ino, info);
+      basis = "unlinked while open";
+    } else if (info.is_directory()) {
       CheckDirectoryLinks(ctx, ino, info);
       const uint32_t subdirectories = SubdirectoryCount(ctx, info);
       expected = 2 + uint64_t{subdirectories};
@@ -137,7 +159,7 @@ void CheckConnectivity(Context& ctx) {
   for (const auto& [ino, info] : ctx.inodes) {
     // The root is the start of the walk; when it is not a directory that
     // is "root-bad".
-    if (ino == kRootInode || reached[ino] || on_cycle[ino]) continue;
+    if (ino == kRootInode || reached[ino] || on_cycle[ino] || IsUnlinked(info)) continue;
     ctx.Problem("orphan-inode", InodeWhere(ino),
                 "an in-use " + TypeName(info.type()) + " (nlink " +
                     std::to_string(info.record.nlink) + ") is not reachable from the root" +

@@ -30,6 +30,9 @@ const char* CodeName(Code code) {
     case Code::kNoDevice: return "no such device";
     case Code::kShutdown: return "file system shut down";
     case Code::kHole: return "hole";
+    case Code::kStale: return "stale handle";
+    case Code::kAccessDenied: return "permission denied";
+    case Code::kBadHandle: return "bad file handle";
   }
   return "unknown error";
 }
@@ -67,6 +70,9 @@ int Status::ToErrno() const {
     case Code::kNoDevice: return ENODEV;
     case Code::kShutdown: return EIO;
     case Code::kHole: return ENXIO;
+    case Code::kStale: return ESTALE;
+    case Code::kAccessDenied: return EACCES;
+    case Code::kBadHandle: return EBADF;
   }
   return EIO;
 }

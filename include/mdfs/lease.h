@@ -69,6 +69,10 @@ class LayoutHolder {
   virtual void OnRevoke(const LayoutInfo& layout) = 0;
   // For listings: "map_direct 0x7f12340000 (pid 4242)".
   virtual std::string Describe() const = 0;
+  // Whom the holder acts for: a breaker whose BreakOptions::self is this
+  // owner never waits for the holder's layouts. Every mapping of one
+  // session (include/mdfs/session.h) answers that session. Default: itself.
+  virtual const void* owner() const { return this; }
 };
 
 // A device memory registration over a layout's range (an io_uring fixed
@@ -102,10 +106,11 @@ struct LeaseOptions {
 struct BreakOptions {
   // Start the recall, then fail with kWouldBlock instead of waiting.
   bool nonblocking = false;
-  // The breaker is this holder: its own overlapping layouts are recalled
+  // The breaker is this holder, or the owner of holders (LayoutHolder::
+  // owner(), a session): its own overlapping layouts are recalled
   // (callbacks run) and, if still not released when its callbacks return,
   // revoked at once — a breaker never waits for itself.
-  const LayoutHolder* self = nullptr;
+  const void* self = nullptr;
 };
 class BreakScope {
  public:

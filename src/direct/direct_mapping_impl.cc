@@ -168,6 +168,18 @@ void DirectMappingImpl::OnRevoke(const LayoutInfo& layout) {
   if (parameters_.options.on_revoke) parameters_.options.on_revoke();
 }
 
+void DirectMappingImpl::Abandon() {
+  bool release = false;
+  LayoutId layout = 0;
+  {
+    std::unique_lock lock(mutex_);
+    if (unmapped_) return;
+    release = TearDownLocked(/*revoked=*/true);
+    layout = layout_;
+  }
+  if (release) (void)parameters_.leases->Release(layout);
+}
+
 // Unmaps first, then gives the layout back (invariant 2).
 void DirectMappingImpl::Unmap() {
   bool release = false, sealed = false;

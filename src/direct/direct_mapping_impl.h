@@ -51,6 +51,9 @@ struct DirectMappingParameters {
   uint64_t length = 0;  // bytes, page-aligned: what is mapped and leased
   bool writable = false;
   MapDirectOptions options;
+  // LayoutHolder::owner(): the session the mapping belongs to (nullptr:
+  // the mapping itself).
+  const void* owner = nullptr;
 };
 
 class DirectMappingImpl final : public DirectMapping, public LayoutHolder {
@@ -88,6 +91,12 @@ class DirectMappingImpl final : public DirectMapping, public LayoutHolder {
   void OnRecall(const LayoutInfo& layout) override EXCLUDES(mutex_);
   void OnRevoke(const LayoutInfo& layout) override EXCLUDES(mutex_);
   std::string Describe() const override;
+  const void* owner() const override { return parameters_.owner ? parameters_.owner : this; }
+
+  // The owner closed (a session): tears the range down as a revocation
+  // does (access raises SIGBUS) and gives the layout back. The object stays
+  // valid; Unmap still unmaps.
+  void Abandon() EXCLUDES(mutex_);
 
  private:
   class CallbackScope;
@@ -120,6 +129,15 @@ class DirectMappingImpl final : public DirectMapping, public LayoutHolder {
   std::condition_variable callbacks_done_;
   int callbacks_running_ GUARDED_BY(callbacks_mutex_) = 0;
 };
+
+// MapDirect (include/mdfs/map_direct.h) for a holder acting for `owner`
+// (LayoutHolder::owner(); nullptr: itself), returning the implementation so
+// that the owner can Abandon it.
+Result<std::unique_ptr<DirectMappingImpl>> MapDirectFor(FileSystem* fs, LeaseManager* leases,
+                                                        InodeNumber ino, uint64_t offset,
+                                                        uint64_t length, int prot, uint32_t flags,
+                                                        MapDirectOptions options,
+                                                        const void* owner);
 
 }  // namespace mdfs::direct_internal
 

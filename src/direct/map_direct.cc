@@ -59,6 +59,19 @@ Result<std::unique_ptr<DirectMapping>> MapDirect(FileSystem* fs, LeaseManager* l
                                                  InodeNumber ino, uint64_t offset, uint64_t length,
                                                  int prot, uint32_t flags,
                                                  MapDirectOptions options) {
+  MDFS_ASSIGN_OR_RETURN(std::unique_ptr<DirectMappingImpl> mapping,
+                        direct_internal::MapDirectFor(fs, leases, ino, offset, length, prot, flags,
+                                                      std::move(options), nullptr));
+  return std::unique_ptr<DirectMapping>(std::move(mapping));
+}
+
+namespace direct_internal {
+
+Result<std::unique_ptr<DirectMappingImpl>> MapDirectFor(FileSystem* fs, LeaseManager* leases,
+                                                        InodeNumber ino, uint64_t offset,
+                                                        uint64_t length, int prot, uint32_t flags,
+                                                        MapDirectOptions options,
+                                                        const void* owner) {
   MDFS_RETURN_IF_ERROR(CheckArguments(fs, leases, offset, length, prot, flags));
   const uint64_t mapped_length = (length + kPageBytes - 1) / kPageBytes * kPageBytes;
   MDFS_ASSIGN_OR_RETURN(std::unique_ptr<VirtualRange> range,
@@ -69,7 +82,8 @@ Result<std::unique_ptr<DirectMapping>> MapDirect(FileSystem* fs, LeaseManager* l
                                      .offset = offset,
                                      .length = mapped_length,
                                      .writable = (prot & PROT_WRITE) != 0,
-                                     .options = std::move(options)};
+                                     .options = std::move(options),
+                                     .owner = owner};
   auto mapping = std::make_unique<DirectMappingImpl>(std::move(parameters), std::move(range));
   const uint32_t direct_flags = (flags & kMapDirectAllocate) ? kDirectAllocate : 0;
   // Whether the lease manager answered kWouldBlock in this attempt's grant
@@ -87,11 +101,12 @@ Result<std::unique_ptr<DirectMapping>> MapDirect(FileSystem* fs, LeaseManager* l
     // The caller's length, not the rounded one: with kMapDirectAllocate the
     // file grows to offset + length, and the engine maps the last block whole.
     Status status = fs->PrepareDirectAccess(ino, offset, length, direct_flags, grant);
-    if (status.ok()) return std::unique_ptr<DirectMapping>(std::move(mapping));
+    if (status.ok()) return mapping;
     if (!lease_would_block) return status;
     // A breaker holds part of the range: wait outside the engine, then retry.
     MDFS_RETURN_IF_ERROR(leases->WaitForRange(ino, offset, mapped_length));
   }
 }
 
+}  // namespace direct_internal
 }  // namespace mdfs

@@ -120,7 +120,7 @@ class LeaseManagerImpl final : public LeaseManager, public BlockMapListener {
   // The recall steps of WaitForBreak, each with mu_ held on entry and exit.
   void DeliverRecalls(std::unique_lock<std::mutex>& lock, const Breaker& breaker);
   void RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock, const Breaker& breaker,
-                           const LayoutHolder* self);
+                           const void* self);
   // Waits (cv) a slice, or to the next revocation deadline.
   void WaitSlice(std::unique_lock<std::mutex>& lock) REQUIRES(mu_);
   Status ConflictStatus(const Breaker& breaker) const REQUIRES(mu_);

@@ -113,14 +113,14 @@ void LeaseManagerImpl::DeliverRecalls(std::unique_lock<std::mutex>& lock, const 
 }
 
 void LeaseManagerImpl::RevokeExpiredOrSelf(std::unique_lock<std::mutex>& lock,
-                                           const Breaker& breaker, const LayoutHolder* self) {
+                                           const Breaker& breaker, const void* self) {
   const int64_t break_ns = static_cast<int64_t>(break_time_ms_) * 1'000'000;
   for (;;) {
     const int64_t now = Now();
     const LayoutId id = FirstOverlappingLayoutLocked(breaker, [&](const Layout& layout) {
       if (layout.state != LayoutState::kRecalling) return false;
       bool expired = break_ns > 0 && now - layout.recall_ns >= break_ns;
-      bool own = self != nullptr && layout.holder == self && layout.recall_delivered;
+      bool own = self != nullptr && layout.holder->owner() == self && layout.recall_delivered;
       // A teardown or OnRecall of this layout still running on another
       // thread is waited for, even past the deadline: the device may still
       // reach the range, and OnRevoke must not overtake OnRecall.

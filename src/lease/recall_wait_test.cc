@@ -149,6 +149,35 @@ TEST_F(LeaseTest, ABreakerThatIsTheHolderDoesNotWaitForItself) {
   EXPECT_EQ(other.revokes.load(), 0) << "other holders are waited for as usual";
 }
 
+// A session owns many holders (its mappings): BreakOptions::self names the
+// owner, and every holder that answers it in owner() counts as the breaker.
+TEST_F(LeaseTest, ABreakerNeverWaitsForTheHoldersOfItsOwner) {
+  Start(0);
+  InodeNumber ino = MakeFile("f", kMiB);
+  struct OwnedHolder : RecordingHolder {
+    OwnedHolder(const char* name, const void* owner) : RecordingHolder(name, false), of(owner) {}
+    const void* owner() const override { return of; }
+    const void* of;
+  };
+  int session = 0, other_session = 0;
+  OwnedHolder first("first", &session), second("second", &session);
+  OwnedHolder stranger("stranger", &other_session);
+  ASSERT_TRUE(Grant(first, ino, 0, kMiB / 2).ok());
+  ASSERT_TRUE(Grant(second, ino, kMiB / 2, kMiB / 2).ok());
+  auto stranger_layout = Grant(stranger, ino, 0, kMiB);
+  ASSERT_TRUE(stranger_layout.ok());
+  auto truncate = std::async(std::launch::async, [&] {
+    BreakScope as_session({.self = &session});
+    return fs_->Truncate(ino, 0);
+  });
+  EXPECT_TRUE(StillBlocked(truncate)) << "the stranger's layout is waited for";
+  EXPECT_EQ(first.revokes.load(), 1);
+  EXPECT_EQ(second.revokes.load(), 1);
+  ASSERT_TRUE(leases_->Release(*stranger_layout).ok());
+  EXPECT_TRUE(truncate.get().ok());
+  EXPECT_EQ(stranger.revokes.load(), 0);
+}
+
 TEST_F(LeaseTest, NewLayoutsWaitBehindAWaitingBreaker) {
   InodeNumber ino = MakeFile("f", 2 * kMiB);
   RecordingHolder first("first", false), second("second");

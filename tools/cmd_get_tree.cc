@@ -62,9 +62,9 @@ class TreeCopier {
       : fs_(fs), image_(image), image_path_(std::move(image_path)), progress_("get", -1) {}
 
   // Copies PATH's `entries` into `top` (DIR), then gives DIR PATH's
-  // attributes if get created it.
-  Status CopyTop(const Attributes& attributes, std::vector<DirectoryEntry> entries,
-                 HostDirectory& top, const Place& place) {
+  // attributes.
+  Status CopyTop(const Attributes& attributes, std::vector<DirectoryEntry> entries, HostFile& top,
+                 const Place& place) {
     directories_seen_.insert(attributes.ino);
     return CopyContents(attributes, std::move(entries), top, place, 0);
   }
@@ -82,7 +82,7 @@ class TreeCopier {
 
  private:
   Status CopyContents(const Attributes& attributes, std::vector<DirectoryEntry> entries,
-                      HostDirectory& directory, const Place& place, int depth);
+                      HostFile& directory, const Place& place, int depth);
   void CopyEntry(const DirectoryEntry& entry, int dir_fd, const Place& parent, int depth);
   Status CopyObject(const Attributes& attributes, const std::string& name, int dir_fd,
                     const Place& place, int depth);
@@ -109,17 +109,16 @@ class TreeCopier {
 };
 
 Status TreeCopier::CopyContents(const Attributes& attributes, std::vector<DirectoryEntry> entries,
-                                HostDirectory& directory, const Place& place, int depth) {
+                                HostFile& directory, const Place& place, int depth) {
   std::sort(entries.begin(), entries.end(),
             [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.name < b.name; });
   for (const DirectoryEntry& entry : entries) {
-    CopyEntry(entry, directory.file.fd(), place, depth);
+    CopyEntry(entry, directory.fd(), place, depth);
   }
-  // After the contents, which change its times (and may need its write bit).
-  Status status = directory.created
-                      ? ApplyAttributes(directory.file.fd(), attributes, place.host_path)
-                      : Status::Ok();
-  if (status.ok()) status = directory.file.Close().WithContext(place.host_path);
+  // After the contents, which change its times (and may need its write
+  // bit); an existing directory too, as cp -a does.
+  Status status = ApplyAttributes(directory.fd(), attributes, place.host_path);
+  if (status.ok()) status = directory.Close().WithContext(place.host_path);
   if (!status.ok()) return Status(status.code(), status.message() + " (its contents were copied)");
   ++counts_.directories;
   return Status::Ok();
@@ -162,7 +161,7 @@ Status TreeCopier::CopyDirectory(const Attributes& attributes, const std::string
   }
   // Read first: a directory that cannot be listed leaves nothing on the host.
   MDFS_ASSIGN_OR_RETURN(std::vector<DirectoryEntry> entries, fs_.ReadDirectory(attributes.ino));
-  MDFS_ASSIGN_OR_RETURN(HostDirectory directory, OpenDirectoryAt(dir_fd, name, place.host_path));
+  MDFS_ASSIGN_OR_RETURN(HostFile directory, OpenDirectoryAt(dir_fd, name, place.host_path));
   return CopyContents(attributes, std::move(entries), directory, place, depth);
 }
 

@@ -85,9 +85,8 @@ Status CheckHostName(const std::string& name) {
                          "' cannot name a host file (empty, '.', '..', or holding '/' or NUL)");
 }
 
-Result<HostDirectory> OpenTopDirectory(const std::string& path, const HostIdentity& image,
-                                       const std::string& image_path) {
-  HostDirectory directory;
+Result<HostFile> OpenTopDirectory(const std::string& path, const HostIdentity& image,
+                                  const std::string& image_path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
     if (SameHostFile(IdentityOfPath(path), image)) {
@@ -96,34 +95,24 @@ Result<HostDirectory> OpenTopDirectory(const std::string& path, const HostIdenti
     }
     return NotDirectory("exists and is not a directory; get -r copies a tree into a directory");
   }
-  if (::mkdir(path.c_str(), 0700) == 0) {
-    directory.created = true;
-  } else if (errno != EEXIST) {
-    return HostErrnoStatus("create the directory", errno);
-  }
-  int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (directory.created ? O_NOFOLLOW : 0);
-  int fd = ::open(path.c_str(), flags);
+  bool created = ::mkdir(path.c_str(), 0700) == 0;
+  if (!created && errno != EEXIST) return HostErrnoStatus("create the directory", errno);
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (created ? O_NOFOLLOW : 0));
   if (fd < 0) return HostErrnoStatus("open the directory", errno);
-  directory.file = HostFile(fd, /*owned=*/true);
-  return directory;
+  return HostFile(fd, /*owned=*/true);
 }
 
-Result<HostDirectory> OpenDirectoryAt(int parent_fd, const std::string& name,
-                                      const std::string& host_path) {
+Result<HostFile> OpenDirectoryAt(int parent_fd, const std::string& name,
+                                 const std::string& host_path) {
   MDFS_RETURN_IF_ERROR(CheckHostName(name));
-  HostDirectory directory;
-  if (::mkdirat(parent_fd, name.c_str(), 0700) == 0) {
-    directory.created = true;
-  } else if (errno != EEXIST) {
-    return HostError(host_path, "create the directory");
-  } else {
+  if (::mkdirat(parent_fd, name.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return HostError(host_path, "create the directory");
     MDFS_ASSIGN_OR_RETURN(mode_t mode, EntryMode(parent_fd, name, host_path));
     if (!S_ISDIR(mode)) return InTheWay(host_path, mode, "a directory");
   }
   int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return HostError(host_path, "open the directory");
-  directory.file = HostFile(fd, /*owned=*/true);
-  return directory;
+  return HostFile(fd, /*owned=*/true);
 }
 
 Result<HostRegularFile> OpenRegularFileAt(int dir_fd, const std::string& name,

@@ -24,25 +24,21 @@ namespace mdfs::cli {
 // kInvalidArgument unless `name` can name one entry of a host directory.
 Status CheckHostName(const std::string& name);
 
-// A host directory opened for the copy. `created`: get made it (mode 0700
-// until ApplyAttributes gives it the image's); an existing one keeps its
-// owner, mode and times.
-struct HostDirectory {
-  HostFile file;
-  bool created = false;
-};
+// The directories of the copy are opened read-only (O_DIRECTORY); one that
+// get makes has mode 0700 until ApplyAttributes gives it the image's, after
+// its contents. An existing directory is merged into.
 
 // DIR itself: created when missing (its parent must exist), reused when it
 // is a directory (DIR is the caller's own path: a symbolic link to a
 // directory is followed there, and only there). Refused when it exists and
 // is not a directory, and when it is the image (`image`).
-Result<HostDirectory> OpenTopDirectory(const std::string& path, const HostIdentity& image,
-                                       const std::string& image_path);
+Result<HostFile> OpenTopDirectory(const std::string& path, const HostIdentity& image,
+                                  const std::string& image_path);
 
 // `name` in the directory `parent_fd`, created or reused; `host_path`
 // names it in errors.
-Result<HostDirectory> OpenDirectoryAt(int parent_fd, const std::string& name,
-                                      const std::string& host_path);
+Result<HostFile> OpenDirectoryAt(int parent_fd, const std::string& name,
+                                 const std::string& host_path);
 
 // A regular file `name` in `dir_fd`, ready to be written from offset 0:
 // created (mode 0600 until ApplyAttributes), or an existing regular file

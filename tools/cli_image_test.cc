@@ -67,6 +67,22 @@ pid_t StartMdfs(const std::vector<std::string>& args, int* stdin_fd) {
   return pid;
 }
 
+// Waits (at most 20 seconds) until /proc/locks shows an exclusive flock
+// held by `pid`. Polling /proc/locks takes no lock itself: a reader run
+// while `pid` is still opening the image would make it fail with "in use".
+bool WaitForExclusiveLock(pid_t pid) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const std::string holder = " WRITE " + std::to_string(pid) + " ";
+  do {
+    std::istringstream locks(ReadFile("/proc/locks"));
+    for (std::string line; std::getline(locks, line);) {
+      if (Contains(line, "FLOCK") && Contains(line, holder)) return true;
+    }
+    ::usleep(20'000);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
 // Runs `args` until it fails with "in use by another process" (the other
 // process has taken the lock by then), for at most 20 seconds.
 RunResult RunUntilBusy(const std::vector<std::string>& args, const std::string& dir) {
@@ -88,6 +104,7 @@ TEST_F(CliTest, BusyImageNamesTheProcessHoldingIt) {
   pid_t writer = StartMdfs({"put", image, "-", "/slow"}, &writer_stdin);
   ASSERT_GT(writer, 0);
   std::string holder = "pid " + std::to_string(writer) + " 'mdfs', open for writing)";
+  ASSERT_TRUE(WaitForExclusiveLock(writer)) << "the put never took the image lock";
   RunResult reader = RunUntilBusy({"ls", image}, dir_);
   ExpectError(reader, 1, "ls", {image + ": in use by another process (" + holder});
   ExpectError(Run({"mkdir", image, "/d"}), 1, "mkdir", {"in use by another process (" + holder});

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "command.h"
+#include "copy_out.h"
+#include "get_tree.h"
 #include "help.h"
 #include "host_io.h"
 #include "output.h"
@@ -18,13 +20,12 @@
 namespace mdfs::cli {
 namespace {
 
-// Each Write of one chunk is one journal transaction.
-constexpr size_t kChunkBytes = size_t{8} << 20;
-
 struct CopyArgs {
   std::string image;
   std::string from;
   std::string to;
+  bool recursive = false;  // get -r
+  bool json = false;       // get -r --json
 };
 
 HelpPage PutHelp() {
@@ -66,22 +67,58 @@ HelpPage PutHelp() {
 HelpPage GetHelp() {
   return {
       "get",
-      "copy a file out of the image",
+      "copy a file or a directory tree out of the image",
       "mdfs get IMAGE PATH HOST_FILE\n"
-      "mdfs get IMAGE PATH -",
+      "mdfs get IMAGE PATH -\n"
+      "mdfs get -r IMAGE PATH DIR [--json]",
       "Copies the regular file PATH from the image to HOST_FILE, or to\n"
       "standard output when HOST_FILE is '-'. An existing HOST_FILE is\n"
       "overwritten; when HOST_FILE is a host directory the file is created\n"
       "inside it under its own name. Directories and symbolic links in the\n"
-      "image are refused. Holes and unwritten extents read as zeros: to a\n"
-      "regular HOST_FILE only the written extents are written (at their\n"
+      "image are refused (see -r). Holes and unwritten extents read as zeros:\n"
+      "to a regular HOST_FILE only the written extents are written (at their\n"
       "offsets, then the size is set), so it is sparse where the file is;\n"
       "standard output and other destinations get every byte, zeros\n"
       "included. The image is opened read-only. If the copy fails, a\n"
-      "HOST_FILE that get created is removed again.",
-      StandardExitStatus("the file was copied"),
+      "HOST_FILE that get created is removed again.\n"
+      "\n"
+      "With -r, PATH is a directory and its tree is copied into the host\n"
+      "directory DIR, as 'cp -a PATH/. DIR' would: DIR is created when it is\n"
+      "missing (its parent must exist) and refused when it exists and is not\n"
+      "a directory. Regular files are copied with their data (sparse, as\n"
+      "above), directories are created, symbolic links are made with the same\n"
+      "target. Each copy gets the permission bits and the access and\n"
+      "modification times of the object in the image (a directory after its\n"
+      "contents, DIR too) and, when get runs as root, its owner and group.\n"
+      "An existing host directory is merged into, an existing regular file\n"
+      "is overwritten (never the image itself), an existing symbolic link is\n"
+      "replaced; any other host entry in the way is left alone and reported.\n"
+      "Nothing below DIR is opened through a symbolic link that get did not\n"
+      "create, so an image cannot make get write outside DIR. Hard links are\n"
+      "copied as separate files.\n"
+      "\n"
+      "On a damaged image (served read-only around the damage; see mdfs fsck\n"
+      "--help) everything that can be read is copied. Each object that cannot\n"
+      "be read or written - a damaged inode, a file whose extent chain is\n"
+      "damaged, a directory whose block is damaged (its contents are\n"
+      "skipped), a host write that fails - is one line on stderr with the\n"
+      "reason, in which the engine names the damaged block, and the copy goes\n"
+      "on. A file that fails part way is removed from the host again. At the\n"
+      "end one line goes to standard output:\n"
+      "  get: copied N files, M directories, K symlinks (B bytes);\n"
+      "  U objects could not be read or written\n"
+      "or, with --json, one JSON object with the counts and the failures.\n"
+      "When stderr is a terminal and more than 64 MiB have been copied,\n"
+      "progress is shown on stderr.",
+      "0   the file was copied; with -r, every object of the tree was copied\n"
+      "1   the operation failed (the error is printed on stderr); with -r also\n"
+      "    when any object could not be read or written (one line each)\n"
+      "2   usage error: unknown option, missing argument, --json without -r,\n"
+      "    -r with '-'",
       "mdfs get disk.img /docs/report.pdf ./report.pdf\n"
-      "mdfs get disk.img /backup/src.tar - | tar x",
+      "mdfs get disk.img /backup/src.tar - | tar x\n"
+      "# Everything that can be read, from a damaged image too:\n"
+      "mdfs get -r disk.img / ./rescue",
   };
 }
 
@@ -169,7 +206,7 @@ uint32_t CreationMode(uint32_t host_mode) {
 
 // Copies a stream into `ino` in chunks, to its end.
 Status CopyStreamIn(FileSystem& fs, InodeNumber ino, HostSource& source, Progress& progress) {
-  std::vector<std::byte> buffer(kChunkBytes);
+  std::vector<std::byte> buffer(kCopyChunkBytes);
   uint64_t offset = 0;
   while (true) {
     MDFS_ASSIGN_OR_RETURN(size_t n, ReadFull(source.file.fd(), buffer));
@@ -187,10 +224,10 @@ Status CopyStreamIn(FileSystem& fs, InodeNumber ino, HostSource& source, Progres
 // then sets the size, so holes (a trailing one too) stay holes.
 Status CopySparseIn(FileSystem& fs, InodeNumber ino, HostSource& source,
                     const std::vector<ByteRange>& data, Progress& progress) {
-  std::vector<std::byte> buffer(kChunkBytes);
+  std::vector<std::byte> buffer(kCopyChunkBytes);
   for (const ByteRange& range : data) {
     for (uint64_t offset = range.offset; offset < range.end();) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, range.end() - offset));
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, range.end() - offset));
       MDFS_ASSIGN_OR_RETURN(size_t n, ReadFullAt(source.file.fd(), offset,
                                                  std::span<std::byte>(buffer.data(), want)));
       if (n == 0) break;  // the host file shrank meanwhile
@@ -259,65 +296,22 @@ int RunPut(const CopyArgs& args, const GlobalOptions& globals) {
   return kExitOk;
 }
 
-// The ranges of [0, size) that hold written data (GetExtents; holes and
-// unwritten extents read as zeros), merged where they touch.
-Result<std::vector<ByteRange>> WrittenRanges(FileSystem& fs, const Attributes& attributes) {
-  MDFS_ASSIGN_OR_RETURN(std::vector<ExtentInfo> extents, fs.GetExtents(attributes.ino));
-  std::vector<ByteRange> ranges;
-  for (const ExtentInfo& e : extents) {
-    if ((e.flags & kExtentUnwritten) || e.file_offset >= attributes.size) continue;
-    uint64_t end = std::min(attributes.size, e.file_offset + e.length);
-    if (!ranges.empty() && ranges.back().end() == e.file_offset) {
-      ranges.back().length = end - ranges.back().offset;
-    } else {
-      ranges.push_back({e.file_offset, end - e.file_offset});
-    }
-  }
-  return ranges;
-}
-
-// Copies bytes [range) of the file to the same offsets of `destination`,
-// through `write(offset, bytes)`.
-template <typename WriteAt>
-Status CopyRangeOut(FileSystem& fs, InodeNumber ino, ByteRange range,
-                    std::vector<std::byte>& buffer, Progress& progress, WriteAt&& write) {
-  for (uint64_t offset = range.offset; offset < range.end();) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), range.end() - offset));
-    MDFS_ASSIGN_OR_RETURN(size_t n, fs.Read(ino, offset, std::span(buffer.data(), want)));
-    if (n == 0) break;  // the file shrank meanwhile
-    MDFS_RETURN_IF_ERROR(write(offset, std::span<const std::byte>(buffer.data(), n)));
-    offset += n;
-    progress.Update(offset);
-  }
-  return Status::Ok();
-}
-
-// Copies `attributes.size` bytes of `ino` to the destination: to a regular
-// host file only the written ranges, then its size, so holes stay holes
-// (the host file is sparse where its file system allows); to stdout or a
-// device every byte, zeros included.
+// Copies `attributes.size` bytes of the file to the destination: to a
+// regular host file only the written ranges, then its size, so holes stay
+// holes; to stdout or a device every byte, zeros included.
 Status CopyOut(FileSystem& fs, const Attributes& attributes, HostDestination& destination) {
-  std::vector<std::byte> buffer(std::min<uint64_t>(kChunkBytes, attributes.size));
+  std::vector<std::byte> buffer(std::min<uint64_t>(kCopyChunkBytes, attributes.size));
   Progress progress("get", static_cast<int64_t>(attributes.size));
+  CopyProgress on_progress = [&](uint64_t offset) { progress.Update(offset); };
   int fd = destination.file.fd();
   Status status;
   if (destination.seekable) {
-    MDFS_ASSIGN_OR_RETURN(std::vector<ByteRange> ranges, WrittenRanges(fs, attributes));
-    auto write = [&](uint64_t offset, std::span<const std::byte> bytes) {
-      return WriteAllAt(fd, offset, bytes).WithContext(destination.path);
-    };
-    for (const ByteRange& range : ranges) {
-      status = CopyRangeOut(fs, attributes.ino, range, buffer, progress, write);
-      if (!status.ok()) break;
-    }
-    if (status.ok() && ::ftruncate(fd, static_cast<off_t>(attributes.size)) != 0) {
-      status = HostErrnoStatus("truncate", errno).WithContext(destination.path);
-    }
+    auto ranges = WrittenRanges(fs, attributes);
+    status = ranges.ok() ? CopyRangesToHostFile(fs, attributes, *ranges, fd, destination.path,
+                                                buffer, on_progress)
+                         : ranges.status();
   } else {
-    auto write = [&](uint64_t, std::span<const std::byte> bytes) {
-      return WriteAll(fd, bytes).WithContext(destination.path);
-    };
-    status = CopyRangeOut(fs, attributes.ino, {0, attributes.size}, buffer, progress, write);
+    status = CopyFileToStream(fs, attributes, fd, destination.path, buffer, on_progress);
   }
   progress.Finish();
   MDFS_RETURN_IF_ERROR(status);
@@ -373,11 +367,24 @@ void AddCopyCommands(CLI::App& app, const GlobalOptions& globals, std::vector<Co
   auto get_args = std::make_shared<CopyArgs>();
   CLI::App* get = AddCommandWithHelp(app, GetHelp());
   get->add_option("IMAGE", get_args->image, "the image file or block device")->required();
-  get->add_option("PATH", get_args->from, "the regular file in the image to copy")->required();
-  get->add_option("HOST_FILE", get_args->to,
-                  "destination on the host (a file or directory); '-' writes standard output")
+  get->add_option("PATH", get_args->from,
+                  "the regular file in the image to copy (with -r: the directory)")
       ->required();
-  out.push_back({get, [get_args, &globals] { return RunGet(*get_args, globals); }});
+  get->add_option("HOST_FILE", get_args->to,
+                  "destination on the host (a file or directory); '-' writes standard output; "
+                  "with -r the directory DIR to copy the tree into")
+      ->required();
+  CLI::Option* recursive = get->add_flag(
+      "-r,--recursive", get_args->recursive,
+      "copy the directory tree at PATH into the host directory DIR; go on past what cannot be "
+      "read");
+  get->add_flag("--json", get_args->json, "with -r: print the summary as one JSON object")
+      ->needs(recursive);
+  out.push_back({get, [get_args, &globals] {
+                   if (!get_args->recursive) return RunGet(*get_args, globals);
+                   GetTreeArgs tree{get_args->image, get_args->from, get_args->to, get_args->json};
+                   return RunGetTree(tree, globals);
+                 }});
 }
 
 }  // namespace mdfs::cli

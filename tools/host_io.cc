@@ -240,7 +240,7 @@ Progress::Progress(std::string label, int64_t total_bytes)
       enabled_(::isatty(STDERR_FILENO) == 1 &&
                (total_bytes < 0 || static_cast<uint64_t>(total_bytes) > kProgressThresholdBytes)) {}
 
-void Progress::Update(uint64_t done_bytes) {
+void Progress::Update(uint64_t done_bytes, std::string_view detail) {
   if (!enabled_) return;
   if (total_bytes_ < 0 && done_bytes <= kProgressThresholdBytes) return;
   auto now = std::chrono::steady_clock::now();
@@ -252,6 +252,7 @@ void Progress::Update(uint64_t done_bytes) {
     uint64_t total = static_cast<uint64_t>(total_bytes_);
     line += " / " + HumanBytes(total) + " (" + std::to_string(done_bytes * 100 / total) + "%)";
   }
+  if (!detail.empty()) line += ", " + std::string(detail);
   std::fprintf(stderr, "\r%s\033[K", line.c_str());
   std::fflush(stderr);
   drawn_ = true;
@@ -260,6 +261,13 @@ void Progress::Update(uint64_t done_bytes) {
 void Progress::Finish() {
   if (!drawn_) return;
   std::fputc('\n', stderr);
+  drawn_ = false;
+}
+
+void Progress::Erase() {
+  if (!drawn_) return;
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
   drawn_ = false;
 }
 

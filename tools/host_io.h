@@ -108,13 +108,17 @@ Result<std::vector<ByteRange>> HostDataRanges(int fd, uint64_t size);
 
 // "put: 512 MiB / 2.0 GiB (25%)" on stderr, redrawn in place, when stderr
 // is a terminal and the copy is big (> 64 MiB, or of unknown size and
-// past 64 MiB already).
+// past 64 MiB already). `detail`, when given, follows the bytes:
+// "get: 512 MiB, 1200 files".
 class Progress {
  public:
   Progress(std::string label, int64_t total_bytes);
-  void Update(uint64_t done_bytes);
+  void Update(uint64_t done_bytes, std::string_view detail = {});
   // Ends the line if anything was drawn.
   void Finish();
+  // Clears the line (if drawn), so that a message can be printed on stderr;
+  // the next Update draws it again.
+  void Erase();
 
  private:
   std::string label_;

@@ -12,8 +12,10 @@
 #include <cstring>
 #include <memory>
 
+#include "direct/map_direct_engine.h"
 #include "direct_bench.h"
 #include "direct_table.h"
+#include "lease/leases.h"
 
 namespace mdfs::bench::direct {
 

@@ -1,4 +1,6 @@
+#include "direct/map_direct_engine.h"
 #include "direct_mdfs.h"
+#include "lease/leases.h"
 
 #include <sys/mman.h>
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "direct_host.h"
+#include "lease/leases.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "direct/map_direct_engine.h"
 #include "direct_bench.h"
 #include "direct_table.h"
 

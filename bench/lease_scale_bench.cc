@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"
@@ -84,7 +85,7 @@ int Run(int argc, char** argv) {
     Check(other.status(), "create");
     Check((*fs)->Write(other->ino, 0, block).status(), "write");
     for (uint64_t l = 0; l < per_file; ++l) {
-      Check((*fs)->PrepareDirectAccess(
+      Check(GateOf(fs->get())->PrepareDirectAccess(
                 other->ino, 0, kBlockSize, 0,
                 [&](const Attributes&, const std::vector<ExtentInfo>&) -> Status {
                   return (*leases)

@@ -17,6 +17,7 @@
 //   byte 4   n (mod 33), then n bytes
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -55,6 +55,8 @@
 #include <string>
 #include <vector>
 
+#include "direct/map_direct_engine.h"
+#include "lease/leases.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 #include "mdfs/fsck.h"

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"
 

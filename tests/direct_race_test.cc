@@ -61,6 +61,7 @@
 #include <thread>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/fsck.h"
 #include "mdfs/lease.h"
@@ -479,7 +480,7 @@ TEST(DirectRaceTest, ASecondBreakerWaitsForTheRevocationOfTheFirst) {
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE((*fs)->Write(a->ino, 0, std::vector<std::byte>(1 * kMiB, std::byte{0x80})).ok());
   FencingHolder holder;
-  Status granted = (*fs)->PrepareDirectAccess(
+  Status granted = GateOf(fs->get())->PrepareDirectAccess(
       a->ino, 0, 1 * kMiB, 0, [&](const Attributes&, const std::vector<ExtentInfo>&) -> Status {
         return (*leases)
             ->GrantLocked(&holder, a->ino, 0, 1 * kMiB, LayoutMode::kReadWrite)

@@ -18,7 +18,9 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "direct/map_direct_engine.h"
 #include "direct_race.h"
+#include "lease/leases.h"
 #include "mdfs/map_direct.h"
 #include "mdfs/uring_registration.h"
 
@@ -480,7 +482,7 @@ bool Race::GrantLayout(const char* who, LayoutHolder& holder, uint64_t offset, u
                        LayoutId* layout, std::vector<ExtentInfo>* extents) {
   for (;;) {
     bool would_block = false;
-    Status status = fs_->PrepareDirectAccess(
+    Status status = GateOf(fs_)->PrepareDirectAccess(
         a_, offset, length, kDirectAllocate,
         [&](const Attributes&, const std::vector<ExtentInfo>& given) -> Status {
           auto id_or = leases_->GrantLocked(&holder, a_, offset, length, LayoutMode::kReadWrite);

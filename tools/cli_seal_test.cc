@@ -1,6 +1,7 @@
 // End-to-end tests of mdfs seal / unseal and of the lease break time
 // (mkfs --lease-break-time, df): the built binary, as a user runs it.
 #include "cli_test_util.h"
+#include "lease/leases.h"
 
 namespace mdfs::cli::testing {
 namespace {

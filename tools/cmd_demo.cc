@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "command.h"
+#include "direct/map_direct_engine.h"
 #include "help.h"
+#include "lease/leases.h"
 #include "mdfs/fsck.h"
 #include "mdfs/lease.h"
 #include "mdfs/map_direct.h"

@@ -25,7 +25,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -140,82 +139,6 @@ inline constexpr uint32_t kFallocateInsertRange = 0x20;
 inline constexpr uint32_t kRenameNoReplace = 1u << 0;
 inline constexpr uint32_t kRenameExchange = 1u << 1;
 
-// Why a block map is about to change; passed to the BlockMapListener.
-enum class BlockMapChangeKind {
-  kWriteAllocate,    // a write allocates blocks or converts unwritten ones
-  kTruncate,         // size change that frees (down) or exposes (up) blocks
-  kFallocate,        // mode 0 or KEEP_SIZE
-  kPunchHole,
-  kZeroRange,
-  kCollapseRange,
-  kInsertRange,
-  kFreeInode,        // unlink / rmdir / rename-over dropped the last link
-  kSeal,             // Seal(): the block map becomes immutable
-  kUnseal,           // Unseal(): not a change of blocks; lets the listener refuse
-  kDirectAccess,     // PrepareDirectAccess() allocates or zeroes blocks
-};
-
-// "write-allocate", "truncate", ... (for listings and messages).
-const char* BlockMapChangeKindName(BlockMapChangeKind kind);
-
-inline constexpr uint64_t kToEndOfFile = UINT64_MAX;
-struct BlockMapChange {
-  InodeNumber ino = 0;
-  BlockMapChangeKind kind = BlockMapChangeKind::kWriteAllocate;
-  uint64_t offset = 0;  // bytes; the file range whose mapping changes
-  uint64_t length = 0;  // bytes; kToEndOfFile - offset means "to the end of the file"
-  uint64_t end() const { return length > kToEndOfFile - offset ? kToEndOfFile : offset + length; }
-};
-
-// What BlockMapListener::BeginBlockMapChange decided.
-struct BreakTicket {
-  uint64_t id = 0;         // the operation's registration; 0: none was made
-  bool must_wait = false;  // conflicts exist: abandon, WaitForBreak, start over
-};
-
-// The one hook every block-map change goes through, before anything is
-// changed. The layout-lease layer (include/mdfs/lease.h) implements it to
-// recall overlapping layouts and wait for pins. The protocol, for one
-// engine operation (e.g. one Truncate call):
-//
-//   1. Engine lock held: BeginBlockMapChange(change, id) for each range the
-//      operation is about to change (id 0 the first time, then the id the
-//      previous call returned: one registration per operation). The
-//      listener either lets it proceed — and then holds back new layouts
-//      and pins on the range until EndBlockMapChange — or answers
-//      must_wait, having marked the conflicting layouts as recalling.
-//      A non-OK Status (kTextFileBusy, ...) fails the operation.
-//   2. On must_wait the engine abandons the operation (nothing was
-//      changed), releases its lock and calls WaitForBreak(id) — where the
-//      holders' recall callbacks run and the wait (or the would-block
-//      answer, or the revocation at lease_break_time) happens — and, when
-//      it returns OK, starts the operation over from the beginning: sizes
-//      and block maps may have changed meanwhile.
-//   3. When the operation is over (committed, failed or abandoned for
-//      good), engine lock released: EndBlockMapChange(id).
-//
-// Begin and End run with the engine's exclusive lock held or just after;
-// none of the three may call back into the FileSystem except as documented
-// for WaitForBreak (which runs without engine locks).
-class BlockMapListener {
- public:
-  virtual ~BlockMapListener() = default;
-  virtual Result<BreakTicket> BeginBlockMapChange(const BlockMapChange& change, uint64_t id) = 0;
-  virtual Status WaitForBreak(uint64_t id) = 0;
-  virtual void EndBlockMapChange(uint64_t id) = 0;
-};
-
-// PrepareDirectAccess flags.
-inline constexpr uint32_t kDirectAllocate = 1u << 0;  // map holes (and grow the size to the range's end)
-inline constexpr uint32_t kDirectKnownFlags = kDirectAllocate;
-
-// Called by PrepareDirectAccess with the engine lock held, so no block-map
-// change can run: the file's attributes and the extents of the range
-// (every block written: no holes, no unwritten extents). It grants the
-// layout (LeaseManager does). Its Status is returned by PrepareDirectAccess.
-using DirectAccessGrant =
-    std::function<Status(const Attributes& attributes, const std::vector<ExtentInfo>& extents)>;
-
 struct FormatOptions {
   uint64_t bytes_per_inode = 16 * 1024;  // one inode per this many device bytes
   uint64_t journal_blocks = 0;           // 0: chosen from the device size
@@ -299,22 +222,6 @@ class FileSystem {
   // Clears the flag. The listener may refuse (kTextFileBusy) while
   // lease-free mappings taken on the sealed file exist.
   virtual Status Unseal(InodeNumber ino) = 0;
-
-  // Direct access (MAP_DIRECT, layouts): makes every block of the regular
-  // file's range [offset, offset+length) allocated and written — holes are
-  // mapped when `flags` has kDirectAllocate (else kHole), new and unwritten
-  // blocks are zeroed — durable in metadata before it returns, then calls
-  // `grant` with the extents while no block-map change can run. The range
-  // may pass the end of the file only with kDirectAllocate, which grows the
-  // size to its end. Unknown flags: kNotSupported. A sealed file is only
-  // checked (no holes), never changed.
-  virtual Status PrepareDirectAccess(InodeNumber ino, uint64_t offset, uint64_t length,
-                                     uint32_t flags, const DirectAccessGrant& grant) = 0;
-
-  // Installs the hook every block-map change goes through (nullptr removes it).
-  // The listener must outlive its installation and every operation started
-  // while it was installed.
-  virtual void SetBlockMapListener(BlockMapListener* listener) = 0;
 
   virtual Device* device() = 0;
 };

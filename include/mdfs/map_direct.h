@@ -1,8 +1,8 @@
 // MAP_DIRECT: a file range mapped onto the device's own blocks, with
 // durability by flushing from user space (doc/map_direct.md).
 //
-//   auto m = MapDirect(fs, leases, ino, 0, 1 << 20, PROT_READ | PROT_WRITE,
-//                      kMapDirectAllocate, {});
+//   auto m = file->MapDirect(0, 1 << 20, PROT_READ | PROT_WRITE,
+//                            kMapDirectAllocate, {});   // include/mdfs/session.h
 //   std::memcpy((*m)->data() + 4096, record, 64);
 //   (*m)->Persist((*m)->data() + 4096, 64);   // durable: see persistence_mode()
 //
@@ -76,14 +76,6 @@ class DirectMapping {
   // Unmaps now (the destructor does it too); releases the layout.
   virtual void Unmap() = 0;
 };
-
-// `prot`: PROT_READ or PROT_READ|PROT_WRITE. `offset` must be a multiple of
-// 4096; `length` > 0 is rounded up to 4096. The device must support MapAt
-// (kNotSupported otherwise, naming the device).
-Result<std::unique_ptr<DirectMapping>> MapDirect(FileSystem* fs, LeaseManager* leases,
-                                                 InodeNumber ino, uint64_t offset,
-                                                 uint64_t length, int prot, uint32_t flags,
-                                                 MapDirectOptions options = {});
 
 }  // namespace mdfs
 

@@ -110,6 +110,9 @@ class Volume {
   virtual Result<FileSystemStats> StatFs() = 0;
   // Every layout of every session, like /proc/locks.
   virtual std::vector<LayoutInfo> ListLayouts() = 0;
+  // The volume's lease manager, for device registrars
+  // (UringBufferRegistration, RdmaMemoryRegistration) of its mappings.
+  virtual LeaseManager* leases() = 0;
 };
 
 // Flags a File accepts: O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_TRUNC,

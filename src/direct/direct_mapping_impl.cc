@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "direct/persist.h"
+#include "lease/leases.h"
 
 namespace mdfs::direct_internal {
 namespace {

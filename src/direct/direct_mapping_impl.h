@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "direct/virtual_range.h"
+#include "lease/leases.h"
 #include "mdfs/map_direct.h"
 #include "util/thread_annotations.h"
 

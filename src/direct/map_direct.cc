@@ -1,6 +1,8 @@
 // MapDirect: reserve the addresses, then PrepareDirectAccess with a grant
 // that maps the extents and takes the layout, retrying after a breaker
 // that held the range is done (doc/map_direct.md, "The flow").
+#include "direct/map_direct_engine.h"
+#include "lease/leases.h"
 #include "mdfs/map_direct.h"
 
 #include <sys/mman.h>
@@ -33,8 +35,8 @@ Status CheckProtection(int prot) {
 
 Status CheckArguments(FileSystem* fs, LeaseManager* leases, uint64_t offset, uint64_t length,
                       int prot, uint32_t flags) {
-  if (fs == nullptr || leases == nullptr) {
-    return InvalidArgument("map_direct needs a file system and its lease manager");
+  if (fs == nullptr || leases == nullptr || GateOf(fs) == nullptr) {
+    return InvalidArgument("map_direct needs an mdfs engine and its lease manager");
   }
   MDFS_RETURN_IF_ERROR(CheckProtection(prot));
   if (flags & ~kMapDirectKnownFlags) {
@@ -100,7 +102,7 @@ Result<std::unique_ptr<DirectMappingImpl>> MapDirectFor(FileSystem* fs, LeaseMan
     lease_would_block = false;
     // The caller's length, not the rounded one: with kMapDirectAllocate the
     // file grows to offset + length, and the engine maps the last block whole.
-    Status status = fs->PrepareDirectAccess(ino, offset, length, direct_flags, grant);
+    Status status = GateOf(fs)->PrepareDirectAccess(ino, offset, length, direct_flags, grant);
     if (status.ok()) return mapping;
     if (!lease_would_block) return status;
     // A breaker holds part of the range: wait outside the engine, then retry.

@@ -7,8 +7,10 @@
 #include <thread>
 
 #include "direct/direct_test_util.h"
+#include "direct/map_direct_engine.h"
 #include "direct/map_direct_test_fixture.h"
 #include "gtest/gtest.h"
+#include "lease/leases.h"
 
 namespace mdfs::direct_test {
 namespace {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "direct/direct_test_util.h"
+#include "direct/map_direct_engine.h"
 #include "direct/map_direct_test_fixture.h"
 #include "gtest/gtest.h"
 

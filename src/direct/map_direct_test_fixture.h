@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "device/device_test_util.h"
+#include "direct/map_direct_engine.h"
 #include "gtest/gtest.h"
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"
 #include "mdfs/map_direct.h"

@@ -10,8 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#include "direct/map_direct_engine.h"
 #include "direct/map_direct_test_fixture.h"
 #include "gtest/gtest.h"
+#include "lease/leases.h"
 
 namespace mdfs::direct_test {
 namespace {

@@ -5,6 +5,7 @@
 // kernel's unregister / cancel, or on_teardown. Register holds mu_ across
 // io_uring_register_buffers only, so that a TearDown arriving meanwhile
 // finds either nothing registered or the whole table.
+#include "lease/leases.h"
 #include "mdfs/uring_registration.h"
 
 #include <liburing.h>

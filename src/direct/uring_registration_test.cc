@@ -1,5 +1,7 @@
 // UringBufferRegistration: real io_uring fixed-buffer I/O on MAP_DIRECT
 // ranges of a memory device, torn down by breakers before they free blocks.
+#include "direct/map_direct_engine.h"
+#include "lease/leases.h"
 #include "mdfs/uring_registration.h"
 
 #include <fcntl.h>

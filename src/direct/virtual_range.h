@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 #include "mdfs/status.h"

@@ -1,3 +1,4 @@
+#include "engine/block_map_gate.h"
 #include "engine/break_gate.h"
 
 #include <string>

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "engine/block_map_gate.h"
 #include "mdfs/file_system.h"
 
 namespace mdfs {

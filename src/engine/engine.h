@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "engine/allocator.h"
+#include "engine/block_map_gate.h"
 #include "engine/inode.h"
 #include "engine/transaction.h"
 #include "format/format.h"
@@ -58,7 +59,7 @@ Status ValidateName(std::string_view name);
 
 class MetadataReader;  // load.cc
 
-class FileSystemImpl : public FileSystem {
+class FileSystemImpl : public FileSystem, public BlockMapGate {
  public:
   FileSystemImpl(Device* device, const format::Superblock& superblock, const OpenOptions& options);
   // A clean close: commits the timestamps of pure overwrites (one
@@ -111,6 +112,7 @@ class FileSystemImpl : public FileSystem {
   Status PrepareDirectAccess(InodeNumber ino, uint64_t offset, uint64_t length, uint32_t flags,
                              const DirectAccessGrant& grant) override;
   void SetBlockMapListener(BlockMapListener* listener) override;
+  BlockMapListener* block_map_listener() override;
   Device* device() override { return device_; }
 
   // ---- open references (open_files.cc), for the session layer's open

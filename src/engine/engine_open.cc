@@ -219,6 +219,11 @@ void FileSystemImpl::SetBlockMapListener(BlockMapListener* listener) {
   listener_ = listener;
 }
 
+BlockMapListener* FileSystemImpl::block_map_listener() {
+  std::unique_lock lock(mu_);
+  return listener_;
+}
+
 Result<FileSystemStats> FileSystemImpl::StatFs() {
   std::shared_lock lock(mu_);
   MDFS_RETURN_IF_ERROR(CheckReadable());

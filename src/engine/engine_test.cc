@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "engine/block_map_gate.h"
 #include "mdfs/file_system.h"
 
 namespace mdfs {
@@ -338,7 +339,7 @@ class RecordingListener : public BlockMapListener {
 
 TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
   RecordingListener listener;
-  fs_->SetBlockMapListener(&listener);
+  GateOf(fs_.get())->SetBlockMapListener(&listener);
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'a'))).ok());
   // Growing from EOF 0, and filling the hole [0, 8192).
@@ -367,12 +368,12 @@ TEST_F(EngineTest, EveryBlockMapChangeGoesThroughTheListener) {
   EXPECT_EQ(fs_->Lookup(kRootInode, "f")->ino, file->ino);
   EXPECT_EQ(fs_->Lookup(kRootInode, "other")->ino, other->ino);
   EXPECT_EQ(fs_->ReadDirectory(kRootInode)->size(), 2u);
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_.get())->SetBlockMapListener(nullptr);
 }
 
 TEST_F(EngineTest, AnOperationThatMustWaitRunsAgainAfterTheWait) {
   RecordingListener listener;
-  fs_->SetBlockMapListener(&listener);
+  GateOf(fs_.get())->SetBlockMapListener(&listener);
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(8192, 'a'))).ok());
   listener.changes.clear();
@@ -382,14 +383,14 @@ TEST_F(EngineTest, AnOperationThatMustWaitRunsAgainAfterTheWait) {
   EXPECT_EQ(listener.changes.size(), 3u) << "asked once per attempt";
   EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 4096u);
   EXPECT_EQ(listener.ended.back(), 2u) << "the same registration across attempts";
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_.get())->SetBlockMapListener(nullptr);
 }
 
 TEST_F(EngineTest, RecallRangesAreExact) {
   RecordingListener listener;
   auto file = fs_->Create(kRootInode, "f", 0644);
   ASSERT_TRUE(fs_->Write(file->ino, 0, Bytes(std::string(3 << 20, 'a'))).ok());
-  fs_->SetBlockMapListener(&listener);
+  GateOf(fs_.get())->SetBlockMapListener(&listener);
   // A write inside the file over written blocks: nothing.
   ASSERT_TRUE(fs_->Write(file->ino, 1 << 20, Bytes(std::string(8192, 'b'))).ok());
   EXPECT_TRUE(listener.changes.empty());
@@ -405,7 +406,7 @@ TEST_F(EngineTest, RecallRangesAreExact) {
   ASSERT_EQ(listener.changes.size(), 1u);
   EXPECT_EQ(listener.changes[0].offset, 1u << 20);
   EXPECT_EQ(listener.changes[0].end(), kToEndOfFile);
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_.get())->SetBlockMapListener(nullptr);
 }
 
 TEST_F(EngineTest, SealMakesTheBlockMapImmutableAcrossReopen) {
@@ -445,11 +446,11 @@ TEST_F(EngineTest, DirectAccessAllocatesZeroesAndGrants) {
     granted = extents;
     return Status::Ok();
   };
-  EXPECT_EQ(fs_->PrepareDirectAccess(file->ino, 0, 3 * 4096, 0, grant).code(), Code::kHole);
-  Status unknown = fs_->PrepareDirectAccess(file->ino, 0, 4096, 1u << 4, grant);
+  EXPECT_EQ(GateOf(fs_.get())->PrepareDirectAccess(file->ino, 0, 3 * 4096, 0, grant).code(), Code::kHole);
+  Status unknown = GateOf(fs_.get())->PrepareDirectAccess(file->ino, 0, 4096, 1u << 4, grant);
   EXPECT_EQ(unknown.code(), Code::kNotSupported);
   EXPECT_NE(unknown.message().find("0x10"), std::string::npos) << unknown.ToString();
-  ASSERT_TRUE(fs_->PrepareDirectAccess(file->ino, 0, 3 * 4096, kDirectAllocate, grant).ok());
+  ASSERT_TRUE(GateOf(fs_.get())->PrepareDirectAccess(file->ino, 0, 3 * 4096, kDirectAllocate, grant).ok());
   EXPECT_EQ(fs_->GetAttributes(file->ino)->size, 3u * 4096);
   uint64_t mapped = 0;
   for (const ExtentInfo& e : granted) {

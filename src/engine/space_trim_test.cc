@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/block_map_gate.h"
 #include "mdfs/file_system.h"
 
 namespace mdfs {
@@ -187,10 +188,10 @@ TEST_F(SpaceTrimTest, AfterReopenFsyncTrimsNothing) {
 TEST_F(SpaceTrimTest, TheTrimPassesTheGate) {
   InodeNumber ino = NewFile("f", Pattern(kFileBytes, 'a'));
   CountingListener listener;
-  fs_->SetBlockMapListener(&listener);
+  GateOf(fs_.get())->SetBlockMapListener(&listener);
   listener.waits_to_demand = 1;  // a layout on the tail is being recalled
   ASSERT_TRUE(fs_->Fsync(ino).ok());
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_.get())->SetBlockMapListener(nullptr);
   EXPECT_EQ(listener.waits, 1);
   std::vector<BlockMapChange> trims = listener.Of(ino, BlockMapChangeKind::kPunchHole);
   ASSERT_EQ(trims.size(), 2u) << "asked once per attempt";
@@ -240,9 +241,9 @@ TEST_F(FullDeviceTest, NoSpaceReclaimsAnotherFilesSpeculativeTail) {
   auto b_file = fs_->Create(kRootInode, "b", 0644);
   ASSERT_TRUE(b_file.ok());
   CountingListener listener;
-  fs_->SetBlockMapListener(&listener);
+  GateOf(fs_.get())->SetBlockMapListener(&listener);
   auto written = fs_->Write(b_file->ino, 0, Bytes(b));
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_.get())->SetBlockMapListener(nullptr);
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   EXPECT_EQ(Allocated(a_ino), kFileBlocks);
   EXPECT_FALSE(listener.Of(a_ino, BlockMapChangeKind::kPunchHole).empty())

@@ -1,5 +1,6 @@
 // Grant, release, listing; attaching to and detaching from a file system.
 #include "lease/lease_manager.h"
+#include "lease/leases.h"
 
 #include <algorithm>
 
@@ -7,11 +8,16 @@ namespace mdfs {
 
 Result<std::unique_ptr<LeaseManager>> LeaseManager::Attach(FileSystem* fs,
                                                            const LeaseOptions& options) {
+  BlockMapGate* gate = GateOf(fs);
+  if (gate == nullptr) return InvalidArgument("layout leases need an mdfs engine");
+  if (gate->block_map_listener() != nullptr) {
+    return Exists("the file system already has a lease manager attached (one per file system)");
+  }
   MDFS_ASSIGN_OR_RETURN(FileSystemStats stats, fs->StatFs());
   Clock* clock = options.clock != nullptr ? options.clock : SystemClock();
   uint64_t break_time = options.lease_break_time_ms.value_or(stats.lease_break_time_ms);
   auto manager = std::make_unique<LeaseManagerImpl>(fs, clock, break_time);
-  fs->SetBlockMapListener(manager.get());
+  gate->SetBlockMapListener(manager.get());
   return std::unique_ptr<LeaseManager>(std::move(manager));
 }
 
@@ -19,7 +25,7 @@ LeaseManagerImpl::LeaseManagerImpl(FileSystem* fs, Clock* clock, uint64_t lease_
     : fs_(fs), clock_(clock), break_time_ms_(lease_break_time_ms) {}
 
 LeaseManagerImpl::~LeaseManagerImpl() {
-  fs_->SetBlockMapListener(nullptr);
+  GateOf(fs_)->SetBlockMapListener(nullptr);
   std::unique_lock lock(mu_);
   // Deliveries still running on other threads finish first (they use *this).
   changed_.wait(lock, [&] { return in_flight_.empty(); });

@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/lease.h"
 #include "util/thread_annotations.h"
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"
 
@@ -109,7 +110,7 @@ class LeaseTest : public ::testing::Test {
                          LayoutMode mode = LayoutMode::kReadWrite) {
     holder.set_manager(leases_.get());
     LayoutId id = 0;
-    Status status = fs_->PrepareDirectAccess(
+    Status status = GateOf(fs_.get())->PrepareDirectAccess(
         ino, offset, length, 0, [&](const Attributes&, const std::vector<ExtentInfo>&) -> Status {
           MDFS_ASSIGN_OR_RETURN(id, leases_->GrantLocked(&holder, ino, offset, length, mode));
           return Status::Ok();

@@ -1,4 +1,5 @@
 // Names of layout modes and states; the per-thread BreakScope.
+#include "lease/leases.h"
 #include "mdfs/lease.h"
 
 namespace mdfs {

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "lease/lease_manager.h"
+#include "lease/leases.h"
 
 namespace mdfs {
 

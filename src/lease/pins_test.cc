@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "lease/lease_test_util.h"
+#include "lease/leases.h"
 
 namespace mdfs::lease_test {
 namespace {

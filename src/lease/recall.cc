@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "lease/lease_manager.h"
+#include "lease/leases.h"
 
 namespace mdfs {
 

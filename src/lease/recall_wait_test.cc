@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "lease/lease_test_util.h"
+#include "lease/leases.h"
 
 namespace mdfs::lease_test {
 namespace {
@@ -147,6 +148,18 @@ TEST_F(LeaseTest, ABreakerThatIsTheHolderDoesNotWaitForItself) {
       << "its own layout is recalled, then revoked at once";
   EXPECT_EQ(other.recalls.load(), 1);
   EXPECT_EQ(other.revokes.load(), 0) << "other holders are waited for as usual";
+}
+
+// One file system, one lease manager: a second Attach would have replaced
+// the first one's listener and left its layouts unprotected.
+TEST_F(LeaseTest, ASecondLeaseManagerOnTheSameFileSystemIsRefused) {
+  auto second = LeaseManager::Attach(fs_.get());
+  EXPECT_EQ(second.status().code(), Code::kExists) << second.status().ToString();
+  InodeNumber ino = MakeFile("f", kMiB);
+  RecordingHolder holder("holder");
+  ASSERT_TRUE(Grant(holder, ino, 0, kMiB).ok());
+  ASSERT_TRUE(fs_->Truncate(ino, 0).ok());
+  EXPECT_EQ(holder.recalls.load(), 1) << "the first manager still recalls";
 }
 
 // A session owns many holders (its mappings): BreakOptions::self names the

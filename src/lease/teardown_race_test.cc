@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "lease/lease_test_util.h"
+#include "lease/leases.h"
 
 namespace mdfs::lease_test {
 namespace {

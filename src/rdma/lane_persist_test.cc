@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "direct/map_direct_engine.h"
 #include "gtest/gtest.h"
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"
 #include "mdfs/map_direct.h"

@@ -20,7 +20,9 @@
 #include <iostream>
 #include <thread>
 
+#include "direct/map_direct_engine.h"
 #include "gtest/gtest.h"
+#include "lease/leases.h"
 #include "mdfs/file_system.h"
 #include "mdfs/fsck.h"
 #include "mdfs/lease.h"

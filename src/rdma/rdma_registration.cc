@@ -5,6 +5,7 @@
 // ibv_modify_qp, ibv_dereg_mr or on_teardown. Register holds mu_ across
 // ibv_reg_mr only, so that a TearDown arriving meanwhile finds either no
 // MR or the whole MR.
+#include "lease/leases.h"
 #include "mdfs/rdma_registration.h"
 
 #include <cerrno>

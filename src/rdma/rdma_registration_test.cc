@@ -2,6 +2,8 @@
 // on a memory device (memfd: the kernel registers it), a loopback RC pair
 // on the first verbs device. Without a verbs device every test skips and
 // says why; the qemu lane (scripts/qemu-lane.sh) runs them over rdma_rxe.
+#include "direct/map_direct_engine.h"
+#include "lease/leases.h"
 #include "mdfs/rdma_registration.h"
 
 #include <sys/mman.h>

@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "lease/leases.h"
 #include "session/permissions.h"
 #include "session/session_impl.h"
 

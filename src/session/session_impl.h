@@ -28,6 +28,7 @@
 
 #include "direct/direct_mapping_impl.h"
 #include "engine/engine.h"
+#include "lease/leases.h"
 #include "mdfs/session.h"
 #include "util/thread_annotations.h"
 

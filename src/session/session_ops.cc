@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "lease/leases.h"
 #include "session/permissions.h"
 #include "session/session_impl.h"
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "lease/leases.h"
 #include "session/session_impl.h"
 
 namespace mdfs {
@@ -44,6 +45,7 @@ class VolumeImpl final : public Volume {
   }
   Result<FileSystemStats> StatFs() override { return parts_.fs->StatFs(); }
   std::vector<LayoutInfo> ListLayouts() override { return parts_.leases->ListLayouts(); }
+  LeaseManager* leases() override { return parts_.leases.get(); }
 
  private:
   VolumeParts parts_;

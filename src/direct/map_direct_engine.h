@@ -16,8 +16,8 @@ namespace mdfs {
 // 4096; `length` > 0 is rounded up to 4096. The device must support MapAt
 // (kNotSupported otherwise, naming the device).
 Result<std::unique_ptr<DirectMapping>> MapDirect(FileSystem* fs, LeaseManager* leases,
-                                                 InodeNumber ino, uint64_t offset,
-                                                 uint64_t length, int prot, uint32_t flags,
+                                                 InodeNumber ino, uint64_t offset, uint64_t length,
+                                                 int prot, uint32_t flags,
                                                  MapDirectOptions options = {});
 
 }  // namespace mdfs

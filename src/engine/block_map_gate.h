@@ -16,17 +16,17 @@ namespace mdfs {
 
 // Why a block map is about to change; passed to the BlockMapListener.
 enum class BlockMapChangeKind {
-  kWriteAllocate,    // a write allocates blocks or converts unwritten ones
-  kTruncate,         // size change that frees (down) or exposes (up) blocks
-  kFallocate,        // mode 0 or KEEP_SIZE
+  kWriteAllocate,  // a write allocates blocks or converts unwritten ones
+  kTruncate,       // size change that frees (down) or exposes (up) blocks
+  kFallocate,      // mode 0 or KEEP_SIZE
   kPunchHole,
   kZeroRange,
   kCollapseRange,
   kInsertRange,
-  kFreeInode,        // unlink / rmdir / rename-over dropped the last link
-  kSeal,             // Seal(): the block map becomes immutable
-  kUnseal,           // Unseal(): not a change of blocks; lets the listener refuse
-  kDirectAccess,     // PrepareDirectAccess() allocates or zeroes blocks
+  kFreeInode,     // unlink / rmdir / rename-over dropped the last link
+  kSeal,          // Seal(): the block map becomes immutable
+  kUnseal,        // Unseal(): not a change of blocks; lets the listener refuse
+  kDirectAccess,  // PrepareDirectAccess() allocates or zeroes blocks
 };
 
 // "write-allocate", "truncate", ... (for listings and messages).
@@ -80,7 +80,8 @@ class BlockMapListener {
 };
 
 // PrepareDirectAccess flags.
-inline constexpr uint32_t kDirectAllocate = 1u << 0;  // map holes (and grow the size to the range's end)
+inline constexpr uint32_t kDirectAllocate =
+    1u << 0;  // map holes (and grow the size to the range's end)
 inline constexpr uint32_t kDirectKnownFlags = kDirectAllocate;
 
 // Called by PrepareDirectAccess with the engine lock held, so no block-map

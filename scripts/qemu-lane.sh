@@ -21,6 +21,8 @@
 #   LANE_DIR    the stock lane (default ../shared/qemu-lane, then
 #               /work/shared/qemu-lane)
 #   TMO         guest timeout in s (default 900)
+#   MDFS_SKIP_LANE  set: report CANNOT RUN at once (a machine without the
+#               network or the time for the lane)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,6 +40,7 @@ if [ -z "${LANE_DIR:-}" ]; then
     [ -x "$candidate/lane.sh" ] && { LANE_DIR=$(cd "$candidate" && pwd); break; }
   done
 fi
+[ -z "${MDFS_SKIP_LANE:-}" ] || cannot "MDFS_SKIP_LANE is set (${MDFS_SKIP_LANE})"
 [ "$(uname -m)" = x86_64 ] || cannot "the lane boots an x86_64 Debian kernel; this host is $(uname -m)"
 [ -n "${LANE_DIR:-}" ] && [ -x "$LANE_DIR/lane.sh" ] ||
   cannot "no stock qemu lane (lane.sh) at ${LANE_DIR:-$ROOT/../shared/qemu-lane or /work/shared/qemu-lane}; set LANE_DIR"
@@ -84,8 +87,11 @@ if [ "$LANE_BUILD" = 1 ]; then
   cmake --build "$BUILD" -j"$JOBS" --target mdfs mdfs_device_test mdfs_direct_test mdfs_rdma_test \
     mdfs_bench_direct > "$BUILD/lane-build.log" 2>&1 || { tail -30 "$BUILD/lane-build.log"; fail "build failed"; }
 fi
+if [ ! -x "$BUILD/src/rdma/mdfs_rdma_test" ] && ! grep -qs '^IBVERBS_FOUND:INTERNAL=1' "$BUILD/CMakeCache.txt"; then
+  cannot "$BUILD was configured without libibverbs (Debian libibverbs-dev): no RDMA registrar to test"
+fi
 for b in "${BINARIES[@]}"; do
-  [ -x "$b" ] || fail "missing $b (build it, or run with LANE_BUILD=1; mdfs_rdma_test needs libibverbs-dev)"
+  [ -x "$b" ] || fail "missing $b (build it, or run with LANE_BUILD=1)"
 done
 
 # 3. The share: binaries, their shared libraries, the guest script.

@@ -136,6 +136,7 @@ ndctl create-namespace -f -e namespace0.0 -m devdax >/dev/null 2>&1
 if [ -c /dev/dax0.0 ]; then
   refuse "mkfs /dev/dax0.0 holding ext4 refused without --force" "ext2/ext3/ext4 file system" mdfs mkfs /dev/dax0.0
   expect "mkfs /dev/dax0.0 --force" "formatted" mdfs mkfs /dev/dax0.0 --force
+  expect "df /dev/dax0.0: cpu-cache" 'Persistence: +cpu-cache' mdfs df /dev/dax0.0
   expect "fsck /dev/dax0.0" "clean" mdfs fsck /dev/dax0.0
 else
   bad "namespace0.0 as devdax"

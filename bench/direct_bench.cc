@@ -58,6 +58,9 @@ namespace {
       "  --holders LIST         holder counts of tables 3 (default 1,8)\n"
       "  --image-device KIND    mdfs image device: file (OpenFileDevice, default) or mapped\n"
       "                         (OpenMappedDevice)\n"
+      "  --image PATH           format this existing device or file for the mdfs image\n"
+      "                         instead (e.g. /dev/dax0.0; ITS CONTENTS ARE LOST); host\n"
+      "                         rows stay in --dir\n"
       "  --sections LIST        which measurements, e.g. 13 (default 1234: persist,\n"
       "                         bandwidth, recall, map cost)\n"
       "  --quick                tiny sizes and counts (smoke test: checks that it runs)\n",
@@ -113,6 +116,8 @@ Params ParseArgs(int argc, char** argv) {
       if (p.image_device != "file" && p.image_device != "mapped") {
         Fail("bad argument", "--image-device is file or mapped");
       }
+    } else if (arg == "--image") {
+      p.image = value();
     } else if (arg == "--sections") {
       p.sections = value();
       if (p.sections.empty() || p.sections.find_first_not_of("1234") != std::string::npos) {
@@ -167,11 +172,18 @@ void PrintContext(const Env& env) {
   std::printf("dir:         %s (%s)\n", p.dir.c_str(), MountOf(p.dir).c_str());
   std::printf("mdfs:        image: %s\n", env.image->describe.c_str());
   std::printf("             memory: %s\n", env.memory->describe.c_str());
-  std::printf(
-      "persistence: no persistent memory here (no MAP_SYNC, no device-dax): a cache-line\n"
-      "             flush (pmem_persist, mdfs's cpu-cache path) of DRAM or of the page\n"
-      "             cache makes NOTHING durable; only fdatasync / msync rows on the disk\n"
-      "             are durable. The durability column says which is which.\n");
+  if (env.image->device->persistence_mode() == PersistenceMode::kCpuCache) {
+    std::printf(
+        "persistence: the image is persistent memory (cpu-cache: device-dax, or fs-dax\n"
+        "             with MAP_SYNC): a cache-line flush + fence of its mapping is durable;\n"
+        "             on the memory device nothing is. The durability column says which.\n");
+  } else {
+    std::printf(
+        "persistence: no persistent memory here (no MAP_SYNC, no device-dax): a cache-line\n"
+        "             flush (pmem_persist, mdfs's cpu-cache path) of DRAM or of the page\n"
+        "             cache makes NOTHING durable; only fdatasync / msync rows on the disk\n"
+        "             are durable. The durability column says which is which.\n");
+  }
   std::printf("counts:      iterations %" PRIu64 ", bandwidth %" PRIu64 " MiB x %" PRIu64
               " passes, big map %" PRIu64 " MiB%s\n",
               p.iterations, p.bandwidth_mib, p.bandwidth_passes, p.map_big_mib,
@@ -206,7 +218,9 @@ int Main(int argc, char** argv) {
     const uint64_t want = data + data / 4 + 64 * kMiB;
     return (want + 64 * kMiB - 1) / (64 * kMiB) * (64 * kMiB);
   };
-  env.image = OpenImageTarget(env.base + ".img", device_size(image_data), p.image_device);
+  env.image = p.image.empty()
+                  ? OpenImageTarget(env.base + ".img", device_size(image_data), p.image_device)
+                  : OpenExistingTarget(p.image, p.image_device);
   env.memory = OpenMemoryTarget(device_size(memory_data));
   PrintContext(env);
 

@@ -27,6 +27,7 @@ struct Params {
   uint64_t allocate_big_samples = 5;  // samples of the allocate rows at that size
   std::vector<int> holders = {1, 8};  // tables 3
   std::string image_device = "file";  // "file" (OpenFileDevice) or "mapped" (OpenMappedDevice)
+  std::string image;                  // an existing device or file to format instead (--image)
   std::string sections = "1234";      // which measurements to run
 };
 

@@ -38,6 +38,12 @@ std::unique_ptr<MdfsTarget> OpenImageTarget(const std::string& path, uint64_t si
   return FormatAndOpen(std::move(*device), "image");
 }
 
+std::unique_ptr<MdfsTarget> OpenExistingTarget(const std::string& path, const std::string& kind) {
+  auto device = kind == "mapped" ? OpenMappedDevice(path) : OpenFileDevice(path);
+  Check(device.status(), "open image " + path);
+  return FormatAndOpen(std::move(*device), "image");
+}
+
 std::unique_ptr<MdfsTarget> OpenMemoryTarget(uint64_t size_bytes) {
   auto device = CreateMemoryDevice(size_bytes);
   Check(device.status(), "CreateMemoryDevice");
@@ -101,6 +107,11 @@ std::string MappingDurability(PersistenceMode mode) {
   const bool durable = mode != PersistenceMode::kVolatile;
   return std::string("mdfs ") + PersistenceModeName(mode) +
          (durable ? ": durable" : ": NOT durable");
+}
+
+std::string CacheFlushDurability(PersistenceMode mode) {
+  return mode == PersistenceMode::kCpuCache ? "cpu cache of pmem: durable"
+                                            : "cpu cache of page cache: NOT durable";
 }
 
 }  // namespace mdfs::bench::direct

@@ -48,12 +48,18 @@ struct MdfsTarget {
 // exit): OpenFileDevice ("file") or OpenMappedDevice ("mapped").
 std::unique_ptr<MdfsTarget> OpenImageTarget(const std::string& path, uint64_t size_bytes,
                                             const std::string& kind);
+// mdfs formatted on an existing device or file at `path` (kept at exit, its
+// contents lost): device-dax is always mapped; otherwise as `kind` says.
+std::unique_ptr<MdfsTarget> OpenExistingTarget(const std::string& path, const std::string& kind);
 // mdfs formatted on CreateMemoryDevice(size_bytes).
 std::unique_ptr<MdfsTarget> OpenMemoryTarget(uint64_t size_bytes);
 
 // "mdfs msync: durable", "mdfs volatile: NOT durable": what
 // DirectMapping::Persist achieves under `mode` on this machine.
 std::string MappingDurability(PersistenceMode mode);
+// What a bare cache-line flush (pmem_persist) achieves on a mapping whose
+// persistence mode is `mode`: durable only on cpu-cache (persistent memory).
+std::string CacheFlushDurability(PersistenceMode mode);
 
 }  // namespace mdfs::bench::direct
 

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace mdfs::bench {
 
@@ -39,7 +40,14 @@ std::string MountOf(const std::string& dir) {
         (path.rfind(point, 0) == 0 && path.size() > point.size() && path[point.size()] == '/');
     if (under && point.size() >= best_point.size()) {
       best_point = point;
-      best = type + " " + source + " on " + point;
+      // "ext4-dax" for a DAX mount, so that row names tell the two apart.
+      std::istringstream fields(rest);
+      std::string options, option;
+      fields >> options;
+      std::istringstream list(options);
+      bool dax = false;
+      while (std::getline(list, option, ',')) dax |= option == "dax" || option == "dax=always";
+      best = type + (dax ? "-dax " : " ") + source + " on " + point;
     }
   }
   return best.empty() ? "?" : best;

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Each package and why is listed in README.md ("Dependencies").
 packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev nlohmann-json3-dev clang-14 libclang-rt-14-dev
-          liburing-dev libpmem-dev)
+          liburing-dev libpmem-dev libibverbs-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

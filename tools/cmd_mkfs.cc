@@ -1,11 +1,13 @@
 // mdfs mkfs IMAGE [--size SIZE] [--force] [--inodes-per BYTES] [--journal-blocks N]
 //           [--lease-break-time MS]
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -174,6 +176,21 @@ Status CheckOverwrite(const MkfsArgs& args, Device* device) {
   return Status::Ok();
 }
 
+// The mapping alignment of a device-dax character device (its sysfs
+// "align"), 0 when unreadable.
+uint64_t DeviceDaxAlignBytes(const struct stat& st) {
+  std::ifstream in("/sys/dev/char/" + std::to_string(major(st.st_rdev)) + ":" +
+                   std::to_string(minor(st.st_rdev)) + "/align");
+  uint64_t align = 0;
+  in >> align;
+  return align;
+}
+
+// device-dax maps only whole units of its alignment (doc/hardware.md).
+Status CheckDeviceDaxRoomOf(const struct stat& st, const FormatOptions& format, uint64_t bytes) {
+  return CheckDeviceDaxRoom(bytes, DeviceDaxAlignBytes(st), format);
+}
+
 // Opens an existing IMAGE for formatting: refuses data without --force and
 // resizes a regular file to --size.
 Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPlan& plan,
@@ -182,6 +199,9 @@ Result<std::unique_ptr<Device>> OpenExisting(const MkfsArgs& args, const MkfsPla
   auto device = OpenImageDevice(args.image, access, options);
   if (!device.ok()) return device.status();
   MDFS_RETURN_IF_ERROR(CheckOverwrite(args, device->get()));
+  if (S_ISCHR(st.st_mode)) {
+    MDFS_RETURN_IF_ERROR(CheckDeviceDaxRoomOf(st, plan.format, (*device)->size_bytes()));
+  }
   if (!plan.size || *plan.size == (*device)->size_bytes()) return device;
   if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) {
     return InvalidArgument(std::string("cannot resize a ") +

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "format/format.h"
+
 namespace mdfs::cli {
 namespace {
 
@@ -127,6 +129,38 @@ Result<Image> OpenImage(const std::string& path, Access access, bool read_only) 
   }
   image.fs = std::move(fs).value();
   return image;
+}
+
+namespace {
+
+// Whether a file system of `bytes` leaves a whole, aligned unit of
+// `align_blocks` for file data after its metadata.
+bool HasAlignedDataUnit(uint64_t bytes, const FormatOptions& format, uint64_t align_blocks) {
+  auto sb = format::ComputeGeometry(bytes, format.bytes_per_inode, format.journal_blocks);
+  if (!sb.ok()) return false;
+  const uint64_t first = (sb->data_start + align_blocks - 1) / align_blocks * align_blocks;
+  return first + align_blocks <= sb->total_blocks;
+}
+
+}  // namespace
+
+Status CheckDeviceDaxRoom(uint64_t device_bytes, uint64_t align_bytes,
+                          const FormatOptions& format) {
+  if (align_bytes <= kBlockSize || align_bytes % kBlockSize != 0) return Status::Ok();
+  const uint64_t align_blocks = align_bytes / kBlockSize;
+  auto sb = format::ComputeGeometry(device_bytes, format.bytes_per_inode, format.journal_blocks);
+  if (!sb.ok() || HasAlignedDataUnit(device_bytes, format, align_blocks)) return Status::Ok();
+  uint64_t enough = (device_bytes / align_bytes + 1) * align_bytes;
+  for (int i = 0; i < 64 && !HasAlignedDataUnit(enough, format, align_blocks); ++i) {
+    enough += align_bytes;
+  }
+  return InvalidArgument(
+      "device-dax of " + std::to_string(device_bytes) + " bytes is too small: it maps only " +
+      "whole " + std::to_string(align_bytes >> 10) + " KiB units, and its metadata (blocks 0-" +
+      std::to_string(sb->data_start - 1) + " of " + std::to_string(sb->total_blocks) +
+      ") leaves no such unit for file data, so no file on it could be mapped; use a namespace " +
+      "of at least " + std::to_string(enough >> 20) +
+      " MiB, or one made with 'ndctl create-namespace -m devdax --align 4K'");
 }
 
 Result<bool> DeviceStartIsZero(Device* device) {

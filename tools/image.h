@@ -46,6 +46,14 @@ struct Image {
 //   "would block: x.img: in use by another process (pid 4242 'mdfs', open for writing)"
 Result<Image> OpenImage(const std::string& path, Access access, bool read_only);
 
+// A device-dax of `device_bytes` maps only whole, aligned units of
+// `align_bytes` (doc/hardware.md). kInvalidArgument "too small", naming the
+// size that would do, when the metadata of a file system formatted with
+// `format` leaves no such unit for file data: it could be formatted, but no
+// file on it could ever be mapped. OK for alignments of 4 KiB (or 0:
+// unknown), which map any block.
+Status CheckDeviceDaxRoom(uint64_t device_bytes, uint64_t align_bytes, const FormatOptions& format);
+
 // True when the first 8 KiB of `device` (both superblock slots) are zero.
 Result<bool> DeviceStartIsZero(Device* device);
 

@@ -33,13 +33,13 @@ namespace mdfs {
 // Values are reported by `mdfs df/stat` and may cross the wire: never renumber.
 enum class PersistenceMode : int {
   // Stores reach the persistence domain with a CPU cache flush + fence:
-  // device-dax, or fs-dax mapped with MAP_SYNC.
+  // device-dax on persistent memory, or fs-dax mapped with MAP_SYNC.
   kCpuCache = 0,
   // A mapping of an ordinary file: durable only after msync of the range.
   kMsync = 1,
   // pread/pwrite device: durable only after fdatasync (Flush()).
   kFdatasync = 2,
-  // tmpfs, memfd, anonymous memory: nothing survives a reboot.
+  // tmpfs, memfd, anonymous memory, device-dax over RAM: nothing survives a reboot.
   kVolatile = 3,
 };
 
@@ -90,8 +90,12 @@ Result<std::unique_ptr<Device>> OpenFileDevice(const std::string& path,
                                                const FileDeviceOptions& options = {});
 
 // The device mapped MAP_SHARED. Tries MAP_SHARED_VALIDATE|MAP_SYNC first and
-// reports kCpuCache only if that succeeded (or the path is a device-dax
-// character device); an ordinary file gives kMsync, tmpfs gives kVolatile.
+// reports kCpuCache only if that succeeded on a file, or the path is a
+// device-dax character device carved from a persistent-memory region (sysfs:
+// an nd_pmem region above it; device-dax over RAM is kVolatile); an
+// ordinary file gives kMsync, tmpfs gives kVolatile (doc/hardware.md).
+// device-dax maps only whole units of its alignment: MapAt refuses other
+// ranges with kInvalidArgument naming the rule.
 Result<std::unique_ptr<Device>> OpenMappedDevice(const std::string& path,
                                                  const FileDeviceOptions& options = {});
 

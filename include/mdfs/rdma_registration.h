@@ -43,8 +43,10 @@
 // EOPNOTSUPP — Register() reports kNotSupported naming that cause — and,
 // on Linux 6.5 and later, writable file-backed MAP_SHARED page-cache
 // memory of file systems that track dirty pages with EFAULT (kNotSupported,
-// naming that cause). device-dax (/dev/daxN.M), memfd and tmpfs memory
-// register. So mdfs on device-dax is where a file's blocks can be
+// naming that cause); before Linux 6.2 it pins even a read-only
+// registration for writing, so a read-only mapping fails with EFAULT too
+// (kNotSupported, naming that). device-dax (/dev/daxN.M), memfd and tmpfs
+// memory register (doc/hardware.md). So mdfs on device-dax is where a file's blocks can be
 // registered with an RDMA NIC and still be truncated safely.
 //
 // Sealed files: the mapping has no layout (layout() == 0): the
@@ -102,8 +104,9 @@ class RdmaMemoryRegistration final : public LongTermRegistrar {
   //                     mapping, a read-only mapping with write access asked
   //   kLeaseRevoked     the mapping's layout is being recalled or is gone
   //   kNotSupported     the kernel refuses long-term pins of this memory:
-  //                     fs-dax (EOPNOTSUPP) or file-backed MAP_SHARED page
-  //                     cache (EFAULT); the message names the cause
+  //                     fs-dax (EOPNOTSUPP), file-backed MAP_SHARED page
+  //                     cache (EFAULT, Linux 6.5+), a read-only mapping
+  //                     (EFAULT, Linux < 6.2); the message names the cause
   //   kNoSpace          RLIMIT_MEMLOCK too small (ENOMEM)
   //   kIoError          any other ibv_reg_mr failure (errno named)
   static Result<std::unique_ptr<RdmaMemoryRegistration>> Register(

@@ -1,18 +1,24 @@
-// Helpers for the device tests: temporary files and byte patterns.
+// Helpers for the device tests (and the tests above the device layer):
+// temporary files, byte patterns, a memory device with device-dax's rules.
 #ifndef MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
 #define MDFS_SRC_DEVICE_DEVICE_TEST_UTIL_H_
 
 #include <linux/magic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "device/mapped_device.h"
+#include "device/posix_file.h"
 #include "gtest/gtest.h"
 #include "mdfs/device.h"
 
@@ -93,6 +99,35 @@ inline std::vector<std::byte> ReadRange(Device& device, uint64_t offset, size_t 
   const Status status = device.Read(offset, bytes);
   EXPECT_TRUE(status.ok()) << status.ToString();
   return bytes;
+}
+
+// A memory device (a memfd: volatile) that maps as device-dax with an
+// alignment of `align_bytes` does: MapAt refuses a range whose address,
+// device offset or length is not a multiple of it, naming the rule, as
+// mdfs refuses on /dev/daxN.M before the kernel would. For host tests of
+// what device-dax allows; the qemu lane (scripts/qemu-lane.sh) runs the
+// same tests on a real /dev/dax0.0.
+inline Result<std::unique_ptr<Device>> CreateDeviceDaxLikeMemoryDevice(uint64_t size_bytes,
+                                                                       uint64_t align_bytes) {
+  using device_internal::ErrnoStatus;
+  device_internal::UniqueFd fd(memfd_create("mdfs-dax-like", MFD_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("memfd_create", "mdfs-dax-like", errno);
+  if (ftruncate(fd.get(), static_cast<off_t>(size_bytes)) != 0) {
+    return ErrnoStatus("ftruncate", "mdfs-dax-like", errno);
+  }
+  void* base = mmap(nullptr, size_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (base == MAP_FAILED) return ErrnoStatus("mmap", "mdfs-dax-like", errno);
+  device_internal::Mapping mapping;
+  mapping.base = static_cast<std::byte*>(base);
+  mapping.size_bytes = size_bytes;
+  mapping.mode = PersistenceMode::kVolatile;
+  mapping.device_dax = true;
+  mapping.align_bytes = align_bytes;
+  mapping.align_attribute = "dax-like memory device align";
+  return std::unique_ptr<Device>(new device_internal::MappedDevice(
+      "dax-like memory",
+      "memory (device-dax-like, align " + std::to_string(align_bytes >> 10) + " KiB)", mapping,
+      std::move(fd)));
 }
 
 }  // namespace mdfs::device_test

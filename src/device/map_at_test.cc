@@ -203,6 +203,42 @@ TEST(MapAt, MappedDeviceWithoutADescriptorIsNotSupported) {
   EXPECT_EQ(device.MapAt(reservation.at(0), 0, kPage, false).code(), Code::kNotSupported);
 }
 
+// device-dax's rule, checked before mmap so that the refusal names it
+// (the kernel's EINVAL, or ENOMEM when a MAP_FIXED would split a device-dax
+// mapping, says nothing): address, device offset and length must be
+// multiples of the device's alignment.
+TEST(MapAt, DeviceDaxAlignmentIsCheckedAndNamed) {
+  constexpr uint64_t kAlign = 2u << 20;
+  auto device = device_test::CreateDeviceDaxLikeMemoryDevice(4 * kAlign, kAlign);
+  ASSERT_TRUE(device.ok()) << device.status().ToString();
+  Reservation reservation(4 * kAlign);
+  auto* aligned = reinterpret_cast<std::byte*>(
+      (reinterpret_cast<uintptr_t>(reservation.at(0)) + kAlign - 1) & ~uintptr_t{kAlign - 1});
+  ASSERT_TRUE((*device)->MapAt(aligned, kAlign, kAlign, true).ok());
+  const auto data = Pattern(4096, 9);
+  ASSERT_TRUE((*device)->Write(kAlign + 4096, data).ok());
+  EXPECT_EQ(std::memcmp(aligned + 4096, data.data(), data.size()), 0);
+  struct Case {
+    std::byte* address;
+    uint64_t offset, length;
+    const char* named;
+  } cases[] = {{aligned, 0, kPage, "the length 0x1000 is not"},
+               {aligned, kPage, kAlign, "the device offset 0x1000 is not"},
+               {aligned + kPage, 0, kAlign, "the address"}};
+  for (const Case& c : cases) {
+    Status status = (*device)->MapAt(c.address, c.offset, c.length, true);
+    EXPECT_EQ(status.code(), Code::kInvalidArgument) << status.ToString();
+    for (const char* part : {c.named, "is device-dax with a 2 MiB alignment", "--align 4K"}) {
+      EXPECT_NE(status.message().find(part), std::string::npos)
+          << part << ": " << status.ToString();
+    }
+  }
+  // A 4 KiB-aligned device-dax maps any page.
+  auto small = device_test::CreateDeviceDaxLikeMemoryDevice(kAlign, kPage);
+  ASSERT_TRUE(small.ok());
+  EXPECT_TRUE((*small)->MapAt(reservation.at(3 * kAlign), kPage, kPage, false).ok());
+}
+
 // The default of the interface, for devices that have nothing to map.
 class UnmappableDevice : public Device {
  public:

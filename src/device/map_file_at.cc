@@ -50,6 +50,43 @@ Status MmapFailed(const MappableFile& file, const MapFileAtRequest& request, int
   return Status(status.code(), std::move(message));
 }
 
+std::string AlignmentName(uint64_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// device-dax maps only whole alignment units (the kernel's check_vma; a
+// 4 KiB fault on a 2 MiB device raises SIGBUS), and the device offset must
+// follow, or the huge-page fault would map the wrong physical bytes.
+Status CheckDeviceDaxAlignment(const MappableFile& file, const MapFileAtRequest& request) {
+  const uint64_t align = file.align_bytes;
+  if (!file.device_dax || align <= PageSizeBytes()) return Status::Ok();
+  const char* what = nullptr;
+  uint64_t value = 0;
+  if (reinterpret_cast<uintptr_t>(request.address) % align != 0) {
+    what = "address";
+    value = reinterpret_cast<uintptr_t>(request.address);
+  } else if (request.offset % align != 0) {
+    what = "device offset";
+    value = request.offset;
+  } else if (request.length % align != 0) {
+    what = "length";
+    value = request.length;
+  } else {
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      DescribeRequest(request) + ": " + file.name + " is device-dax with a " +
+      AlignmentName(align) + " alignment (" + file.align_attribute +
+      "), and the kernel maps only ranges whose address, device offset and length are "
+      "multiples of it; the " +
+      what + " " + Hex(value) +
+      " is not. mdfs gives files of 2 MiB or more 2 MiB-aligned chunks: map such a file in "
+      "whole 2 MiB pieces, or create the namespace with 'ndctl create-namespace -m devdax "
+      "--align 4K' to map any extent");
+}
+
 }  // namespace
 
 uint64_t PageSizeBytes() {
@@ -80,6 +117,7 @@ Status MapFileAt(const MappableFile& file, const MapFileAtRequest& request) {
   if (request.writable && file.read_only) {
     return ReadOnly(DescribeRequest(request) + " writable: " + file.name + " was opened read-only");
   }
+  MDFS_RETURN_IF_ERROR(CheckDeviceDaxAlignment(file, request));
   const int prot = PROT_READ | (request.writable ? PROT_WRITE : 0);
   const int flags = MAP_FIXED | (file.map_sync ? MAP_SHARED_VALIDATE | MAP_SYNC : MAP_SHARED);
   void* mapped = mmap(request.address, request.length, prot, flags, file.fd,

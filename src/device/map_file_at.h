@@ -25,6 +25,11 @@ struct MappableFile {
   bool read_only = false;   // opened read-only: writable mappings refused
   bool map_sync = false;    // MAP_SHARED_VALIDATE | MAP_SYNC, as the device was opened
   bool device_dax = false;  // only for a hint when the kernel refuses the alignment
+  // device-dax: the address, offset and length of a mapping must be
+  // multiples of this (0: the page size is enough), as its sysfs
+  // `align_attribute` says; checked before mmap so the refusal names it.
+  uint64_t align_bytes = 0;
+  std::string align_attribute{};
 };
 
 // The page size the kernel maps with (sysconf(_SC_PAGESIZE)).
@@ -37,7 +42,9 @@ Status CheckMapAtArguments(const MapFileAtRequest& request, uint64_t device_size
 
 // Checks the request, then maps the file's bytes at request.address,
 // replacing whatever was mapped there. kReadOnly for a writable mapping of
-// a read-only device; mmap failures name the device and the range.
+// a read-only device; kInvalidArgument for a device-dax range that is not
+// aligned to its alignment (naming the rule and the ways out); mmap
+// failures name the device and the range.
 Status MapFileAt(const MappableFile& file, const MapFileAtRequest& request);
 
 }  // namespace mdfs::device_internal

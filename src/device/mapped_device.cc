@@ -89,7 +89,9 @@ Status MappedDevice::MapAt(void* address, uint64_t offset, uint64_t length, bool
                           .size_bytes = mapping_.size_bytes,
                           .read_only = mapping_.read_only,
                           .map_sync = mapping_.map_sync,
-                          .device_dax = mapping_.device_dax};
+                          .device_dax = mapping_.device_dax,
+                          .align_bytes = mapping_.align_bytes,
+                          .align_attribute = mapping_.align_attribute};
   return MapFileAt(file, {address, offset, length, writable});
 }
 
@@ -115,12 +117,17 @@ Status MapWholeFile(const std::string& path, const OpenedFile& file, bool read_o
   return Status::Ok();
 }
 
-// cpu-cache only when the kernel granted it: MAP_SYNC was accepted (fs-dax:
-// page faults commit the file system's metadata, so a flushed store is
-// durable), or the device is device-dax as sysfs says (Inspect refuses any
-// other character device): no page cache and no metadata behind it.
+// cpu-cache only when the kernel granted it: MAP_SYNC was accepted on a
+// file (fs-dax: page faults commit the file system's metadata, so a flushed
+// store is durable), or the device is device-dax carved from a persistent
+// memory region, as sysfs says (FindNdRegion): no page cache and no
+// metadata behind it. device-dax over RAM (hmem, CXL RAM) is volatile, even
+// though the kernel accepts MAP_SYNC there too.
 PersistenceMode ModeFor(const OpenedFile& file, bool map_sync) {
-  if (map_sync || file.kind == FileKind::kCharacter) return PersistenceMode::kCpuCache;
+  if (file.kind == FileKind::kCharacter) {
+    return file.dax_region.empty() ? PersistenceMode::kVolatile : PersistenceMode::kCpuCache;
+  }
+  if (map_sync) return PersistenceMode::kCpuCache;
   return file.ram_backed ? PersistenceMode::kVolatile : PersistenceMode::kMsync;
 }
 
@@ -128,7 +135,10 @@ std::string DescribeMapping(const std::string& path, const OpenedFile& file, boo
                             const Mapping& mapping) {
   std::string text = "mmap " + path + " (" + PersistenceModeName(mapping.mode);
   if (file.kind == FileKind::kCharacter) {
-    text += ", device-dax, align " + std::to_string(file.dax_align_bytes >> 10) + " KiB";
+    text += ", device-dax, align " + std::to_string(file.dax_align_bytes >> 10) + " KiB, ";
+    text += file.dax_region.empty()
+                ? std::string("not persistent memory: no nd_pmem region above ") + file.dax_sysfs
+                : "pmem " + file.dax_region + ", persistence_domain " + file.dax_persistence_domain;
     if (map_sync) text += ", MAP_SYNC";
   } else if (map_sync) {
     text += ", MAP_SYNC";
@@ -152,6 +162,10 @@ Result<std::unique_ptr<Device>> OpenMappedDevice(const std::string& path,
   mapping.msync_in_flush = map_sync && file.kind != FileKind::kCharacter;
   mapping.map_sync = map_sync;
   mapping.device_dax = file.kind == FileKind::kCharacter;
+  if (mapping.device_dax) {
+    mapping.align_bytes = file.dax_align_bytes;
+    mapping.align_attribute = file.dax_sysfs + "/align";
+  }
   std::string description = DescribeMapping(path, file, map_sync, mapping);
   // The descriptor stays open for MapAt (and keeps the image lock).
   return std::unique_ptr<Device>(

@@ -25,6 +25,10 @@ struct Mapping {
   // MapAt then uses the same flags, so its mappings are as durable.
   bool map_sync = false;
   bool device_dax = false;  // a device-dax character device (alignment rules)
+  // device-dax only: MapAt refuses ranges whose address, offset or length
+  // is not a multiple of this (the kernel would), naming `align_attribute`.
+  uint64_t align_bytes = 0;
+  std::string align_attribute;  // "/sys/dev/char/252:0/align"
 };
 
 // Durability per mode:

@@ -173,6 +173,11 @@ Status InspectDeviceDax(dev_t device, const std::string& path, OpenedFile& file)
   }
   file.size_bytes = *size;
   file.dax_align_bytes = align;
+  file.dax_sysfs = sysfs;
+  if (std::optional<NdRegion> region = FindNdRegion(sysfs)) {
+    file.dax_region = region->name;
+    file.dax_persistence_domain = region->persistence_domain;
+  }
   return Status::Ok();
 }
 
@@ -207,6 +212,31 @@ Status Inspect(const std::string& path, bool allow_character, OpenedFile& file) 
 }
 
 }  // namespace
+
+std::optional<NdRegion> FindNdRegion(const std::string& device_sysfs) {
+  std::error_code error;
+  std::filesystem::path directory = std::filesystem::canonical(device_sysfs, error);
+  if (error) return std::nullopt;
+  for (; !directory.empty() && directory != directory.root_path();
+       directory = directory.parent_path()) {
+    std::ifstream uevent(directory / "uevent");
+    std::string line;
+    bool pmem = false, region = false;
+    while (std::getline(uevent, line)) {
+      if (line == "DEVTYPE=nd_pmem") pmem = region = true;
+      if (line == "DEVTYPE=nd_volatile") region = true;
+    }
+    if (!region) continue;
+    if (!pmem) return std::nullopt;  // an NFIT volatile region: DRAM
+    NdRegion found{directory.filename().string(), ""};
+    // Shown only when the platform tells (NFIT platform capabilities).
+    std::ifstream domain(directory / "persistence_domain");
+    std::getline(domain, found.persistence_domain);
+    if (found.persistence_domain.empty()) found.persistence_domain = "unknown";
+    return found;
+  }
+  return std::nullopt;
+}
 
 bool IsDeviceDaxPath(const std::string& path) {
   struct stat st;

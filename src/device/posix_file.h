@@ -5,6 +5,7 @@
 #define MDFS_SRC_DEVICE_POSIX_FILE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,9 +47,31 @@ struct OpenedFile {
   FileKind kind = FileKind::kRegular;
   uint64_t size_bytes = 0;
   bool ram_backed = false;  // a regular file on tmpfs or ramfs
-  // kCharacter (device-dax) only: the mapping alignment from sysfs.
+  // kCharacter (device-dax) only: the mapping alignment from sysfs, the
+  // sysfs directory it came from, and the persistent-memory region the
+  // instance is carved from (FindNdRegion; empty name: none, not persistent).
   uint64_t dax_align_bytes = 0;
+  std::string dax_sysfs;
+  std::string dax_region;
+  std::string dax_persistence_domain;
 };
+
+// A libnvdimm region: persistent memory (DRAM behind an NVDIMM, an emulated
+// NVDIMM, CXL persistent memory).
+struct NdRegion {
+  std::string name;                // "region0"
+  std::string persistence_domain;  // "cpu_cache", "memory_controller" or "unknown"
+};
+
+// The persistent-memory region a device-dax instance is carved from: the
+// nearest ancestor of its (resolved) sysfs directory whose uevent says
+// DEVTYPE=nd_pmem (a libnvdimm pmem region). nullopt when there is none:
+// device-dax over soft-reserved or CXL RAM (dax_hmem, dax_cxl) or over an
+// NFIT volatile region (DEVTYPE=nd_volatile) is memory that does not
+// survive power loss, so mdfs reports it volatile, never cpu-cache.
+// persistence_domain is the region's attribute, "unknown" when the platform
+// does not publish it (the kernel hides the attribute then; qemu's NFIT).
+std::optional<NdRegion> FindNdRegion(const std::string& device_sysfs);
 
 // device-dax's alignment when sysfs has no "align" attribute (older kernels).
 inline constexpr uint64_t kDefaultDeviceDaxAlignBytes = uint64_t{2} << 20;

@@ -135,8 +135,10 @@ Result<std::vector<MappedExtent>> FileSystemImpl::AllocateRange(Transaction& tx,
   // 2 MiB pages; small files get 4 KiB blocks (doc/format.md, "allocation").
   // A chunk is taken only where the file grows into it contiguously (it
   // starts inside the current size) or the request fills a quarter of it:
-  // a few bytes written far past EOF get 4 KiB blocks, not 2 MiB.
-  bool large = new_size >= kBlocksPerChunk * kB;
+  // a few bytes written far past EOF get 4 KiB blocks, not 2 MiB. A request
+  // of a whole chunk or more is large whatever the size (KEEP_SIZE
+  // preallocation), so that it can be mapped on device-dax.
+  bool large = new_size >= kBlocksPerChunk * kB || end - begin >= kBlocksPerChunk;
   MDFS_RETURN_IF_ERROR(PrepareHoleFill(inode, kind, begin, end, large));
   uint64_t size_blocks = BlocksCeil(inode.record.size);
   std::vector<MappedExtent> added;

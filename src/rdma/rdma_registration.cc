@@ -77,6 +77,16 @@ Status RegisterError(int error, const DirectMapping& mapping, const void* addres
                                "write access was asked (map it PROT_READ|PROT_WRITE, "
                                "or register with IBV_ACCESS_REMOTE_READ only)");
       }
+      if (vma.found && !vma.writable) {
+        // Before Linux 6.2, ib_umem_get pinned even a read-only registration
+        // with FOLL_WRITE | FOLL_FORCE (to break copy-on-write), which a
+        // read-only MAP_SHARED mapping refuses.
+        return NotSupported(what +
+                            " failed with EFAULT: the range is mapped read-only, and this "
+                            "kernel pins even a read-only registration for writing (Linux "
+                            "before 6.2: FOLL_FORCE), which a read-only shared mapping "
+                            "refuses; map it PROT_READ|PROT_WRITE");
+      }
       return NotSupported(what +
                           " failed with EFAULT: the kernel refuses long-term pins of "
                           "file-backed MAP_SHARED page-cache memory" +

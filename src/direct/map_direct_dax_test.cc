@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "device/device_test_util.h"
+#include "direct/map_direct_engine.h"
 #include "gtest/gtest.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"

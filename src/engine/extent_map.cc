@@ -33,6 +33,25 @@ std::vector<MapPiece> ExtentMap::Pieces(uint64_t begin, uint64_t end) const {
   return pieces;
 }
 
+std::string ExtentMap::CheckInvariants() const {
+  uint64_t previous_end = 0;
+  for (const auto& [key, e] : extents_) {
+    const std::string where = "extent at file block " + std::to_string(key);
+    if (key != e.file_block) return where + " is keyed " + std::to_string(e.file_block);
+    if (e.count == 0 || e.count > UINT32_MAX) {
+      return where + " has count " + std::to_string(e.count);
+    }
+    if (e.file_block > UINT64_MAX - e.count || e.device_block > UINT64_MAX - e.count) {
+      return where + " wraps around";
+    }
+    if (e.file_block < previous_end) {
+      return where + " overlaps the one before (ending at " + std::to_string(previous_end) + ")";
+    }
+    previous_end = e.file_end();
+  }
+  return "";
+}
+
 void ExtentMap::SplitAt(uint64_t file_block) {
   auto it = extents_.upper_bound(file_block);
   if (it == extents_.begin()) return;

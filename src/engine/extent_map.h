@@ -1,10 +1,14 @@
 // A file's block map in memory: file block -> device block, written or
 // unwritten, as non-overlapping extents sorted by file block.
 //
-// Invariants (checked by CheckInvariants in debug builds and by fsck on
-// the device): extents never overlap; every extent has count >= 1; two
-// neighbours that continue each other on the device with the same state
-// are merged (so the map is canonical and small).
+// Invariants (CheckInvariants; the tests call it after every operation,
+// fsck checks the same on the device): each extent is keyed by its
+// file_block, has 1 <= count <= 2^32 - 1 (the on-device field) and does not
+// wrap; extents never overlap. Insert, MarkWritten, MarkUnwritten and the
+// shifts merge neighbours that continue each other on the device with the
+// same state, so the map stays small — but SplitAt leaves a split in place
+// on purpose, and a map loaded from the device is as it was stored, so
+// "merged" is a policy, not an invariant.
 //
 // Thread-safety: none; guarded by the engine's lock.
 #ifndef MDFS_SRC_ENGINE_EXTENT_MAP_H_
@@ -13,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "format/format.h"
@@ -83,6 +88,8 @@ class ExtentMap {
   // Loads from records as decoded; kCorruption if they overlap or are unsorted.
   static Result<ExtentMap> FromRecords(const std::vector<format::ExtentRecord>& records);
   const std::map<uint64_t, MappedExtent>& extents() const { return extents_; }
+  // The first broken invariant, described; "" when the map is sound.
+  std::string CheckInvariants() const;
 
  private:
   void SetState(uint64_t begin, uint64_t end, bool unwritten);

@@ -24,7 +24,7 @@
 
 namespace mdfs::bench {
 
-// Prints "mdfs_bench_engine: <what>: <detail>" to stderr and exits 1.
+// Prints "<program>: <what>: <detail>" to stderr and exits 1.
 [[noreturn]] void Fail(const std::string& what, const std::string& detail);
 // Fail unless `status` is OK.
 void Check(const Status& status, const std::string& what);
@@ -83,8 +83,9 @@ struct Section {
   std::vector<std::pair<size_t, size_t>> extra_ratios;
 };
 
-// Runs the section and prints its table to stdout.
-void RunAndPrint(const Section& section);
+// Runs the section and prints its table to stdout; returns the summaries
+// (one per variant, in order) for a caller that derives more from them.
+std::vector<Summary> RunAndPrint(const Section& section);
 
 }  // namespace mdfs::bench
 

@@ -17,8 +17,8 @@ void Fail(const std::string& what, const std::string& detail) {
   std::exit(1);
 }
 
-void Check(const Status& status, const std::string& what) {
-  if (!status.ok()) Fail(what, status.ToString());
+void Check(const Status& status, std::string_view what) {
+  if (!status.ok()) Fail(std::string(what), status.ToString());
 }
 
 void CheckErrno(bool ok, const std::string& what) {

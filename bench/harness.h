@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mdfs/status.h"
@@ -26,8 +27,10 @@ namespace mdfs::bench {
 
 // Prints "<program>: <what>: <detail>" to stderr and exits 1.
 [[noreturn]] void Fail(const std::string& what, const std::string& detail);
-// Fail unless `status` is OK.
-void Check(const Status& status, const std::string& what);
+// Fail unless `status` is OK. `what` is a view: a timed operation that
+// names itself with a literal allocates nothing (a std::string of more than
+// 15 bytes would, on every call).
+void Check(const Status& status, std::string_view what);
 // Fail with strerror(errno) unless `ok`.
 void CheckErrno(bool ok, const std::string& what);
 

@@ -16,7 +16,7 @@
 // Interleaved rounds (bench/harness.h); the ratios are the figures, the
 // absolute times context. Nothing here asserts on timings.
 //
-//   mdfs_bench_session [--iterations N] [--quick]
+//   mdfs_bench_session [--iterations N] [--section K] [--quick]
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -53,6 +53,7 @@ struct Params {
   uint64_t metadata_ops_per_sample = 4;
   uint64_t data_ops_per_sample = 32;
   uint64_t warmup_samples = 50;
+  int section = 0;  // 0: all; else only that one (for profiling it)
 };
 
 Params ParseArgs(int argc, char** argv) {
@@ -69,8 +70,12 @@ Params ParseArgs(int argc, char** argv) {
         Fail("bad argument", "--iterations wants a positive integer");
       }
       iterations_set = true;
+    } else if (arg == "--section" && i + 1 < argc) {
+      p.section = std::atoi(argv[++i]);
+      if (p.section < 1 || p.section > 4) Fail("bad argument", "--section wants 1..4");
     } else {
-      std::fprintf(stderr, "usage: mdfs_bench_session [--iterations N] [--quick]\n");
+      std::fprintf(stderr,
+                   "usage: mdfs_bench_session [--iterations N] [--section 1..4] [--quick]\n");
       std::exit(arg == "--help" || arg == "-h" ? 0 : 2);
     }
   }
@@ -222,10 +227,10 @@ class Bench {
 
   void Run() {
     PrintContext(p_, *session_.device.memory);
-    CreateUnlink();
-    Stat();
-    Read();
-    Overwrite();
+    if (p_.section == 0 || p_.section == 1) CreateUnlink();
+    if (p_.section == 0 || p_.section == 2) Stat();
+    if (p_.section == 0 || p_.section == 3) Read();
+    if (p_.section == 0 || p_.section == 4) Overwrite();
     PrintGoals();
   }
 

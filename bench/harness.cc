@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <errno.h>  // program_invocation_short_name (GNU)
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -11,12 +13,12 @@
 namespace mdfs::bench {
 
 void Fail(const std::string& what, const std::string& detail) {
-  std::fprintf(stderr, "mdfs_bench_engine: %s: %s\n", what.c_str(), detail.c_str());
+  std::fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what.c_str(), detail.c_str());
   std::exit(1);
 }
 
-void Check(const Status& status, const std::string& what) {
-  if (!status.ok()) Fail(what, status.ToString());
+void Check(const Status& status, std::string_view what) {
+  if (!status.ok()) Fail(std::string(what), status.ToString());
 }
 
 void CheckErrno(bool ok, const std::string& what) {
@@ -124,7 +126,7 @@ std::string Ratio(double a, double b) {
 
 }  // namespace
 
-void RunAndPrint(const Section& section) {
+std::vector<Summary> RunAndPrint(const Section& section) {
   std::vector<Summary> summaries = RunInterleaved(section.variants, section.options);
   std::printf("\n## %s\n", section.title.c_str());
   if (!section.note.empty()) std::printf("%s\n", section.note.c_str());
@@ -166,6 +168,7 @@ void RunAndPrint(const Section& section) {
                 Ratio(summaries[a].p99_ns, summaries[b].p99_ns).c_str());
   }
   std::fflush(stdout);
+  return summaries;
 }
 
 }  // namespace mdfs::bench

@@ -18,16 +18,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mdfs/status.h"
 
 namespace mdfs::bench {
 
-// Prints "mdfs_bench_engine: <what>: <detail>" to stderr and exits 1.
+// Prints "<program>: <what>: <detail>" to stderr and exits 1.
 [[noreturn]] void Fail(const std::string& what, const std::string& detail);
-// Fail unless `status` is OK.
-void Check(const Status& status, const std::string& what);
+// Fail unless `status` is OK. `what` is a view: a timed operation that
+// names itself with a literal allocates nothing (a std::string of more than
+// 15 bytes would, on every call).
+void Check(const Status& status, std::string_view what);
 // Fail with strerror(errno) unless `ok`.
 void CheckErrno(bool ok, const std::string& what);
 
@@ -83,8 +86,9 @@ struct Section {
   std::vector<std::pair<size_t, size_t>> extra_ratios;
 };
 
-// Runs the section and prints its table to stdout.
-void RunAndPrint(const Section& section);
+// Runs the section and prints its table to stdout; returns the summaries
+// (one per variant, in order) for a caller that derives more from them.
+std::vector<Summary> RunAndPrint(const Section& section);
 
 }  // namespace mdfs::bench
 

@@ -22,6 +22,7 @@
 #ifndef MDFS_SRC_SESSION_SESSION_IMPL_H_
 #define MDFS_SRC_SESSION_SESSION_IMPL_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -40,6 +41,14 @@ struct VolumeParts {
   FileSystemImpl* engine = nullptr;  // fs, as the implementation
   std::unique_ptr<LeaseManager> leases;
   Clock* clock = nullptr;
+  // Counts SetAttributes calls of any session that stored a mode with
+  // S_ISUID or S_ISGID, incremented after the engine call. A File that saw
+  // its inode needing no privilege drop at count N skips the look while
+  // the count is still N (FileImpl::DropPrivileges): a write then costs no
+  // extra GetAttributes. Starts at 1 (0: never looked). Boxed: the parts
+  // are moved into the Volume.
+  std::unique_ptr<std::atomic<uint64_t>> privileged_mode_changes =
+      std::make_unique<std::atomic<uint64_t>>(1);
 };
 
 struct SessionState {
@@ -49,11 +58,18 @@ struct SessionState {
   const Credentials credentials;
 
   std::mutex mu;
-  bool closed GUARDED_BY(mu) = false;
+  // Written under mu (with the mappings' teardown); read without it by
+  // CheckOpen, which every call makes.
+  std::atomic<bool> closed{false};
   std::set<direct_internal::DirectMappingImpl*> mappings GUARDED_BY(mu);
 
   // kBadHandle once the session is closed.
-  Status CheckOpen();
+  Status CheckOpen() const {
+    if (closed.load(std::memory_order_acquire)) [[unlikely]]
+      return Closed();
+    return Status::Ok();
+  }
+  static Status Closed();
   // The BreakScope options for a call of this session.
   BreakOptions Breaking(const CallOptions& call) const { return {call.nonblocking, this}; }
 };
@@ -104,7 +120,21 @@ class SessionImpl final : public Session {
   FileSystemImpl& engine() const { return *state_->parts->engine; }
   const Credentials& who() const { return state_->credentials; }
   // The attributes of a handle's inode: kStale when freed or reused.
-  Result<Attributes> Current(Handle handle);
+  // Inline, with one named result, so that the OK path (every handle
+  // operation makes it) is the engine call and three compares
+  // (bench/session_bench.cc, stat).
+  Result<Attributes> Current(Handle handle) {
+    Result<Attributes> attributes = state_->closed.load(std::memory_order_acquire)
+                                        ? Result<Attributes>(SessionState::Closed())
+                                        : engine().GetAttributes(handle.ino);
+    if (!attributes.ok() || attributes->generation != handle.generation ||
+        (attributes->flags & kInodeFlagUnlinked)) [[unlikely]] {
+      attributes = NotCurrent(handle, attributes);
+    }
+    return attributes;
+  }
+  // Why `attributes` (of `handle`'s inode number) are not current.
+  static Status NotCurrent(Handle handle, const Result<Attributes>& attributes);
   // A directory the caller may search and, with `mask`, change.
   Result<Attributes> Directory(Handle dir, int mask);
   // The directory a new `name` goes into: kExists before the write check.

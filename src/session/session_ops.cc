@@ -9,11 +9,7 @@
 
 namespace mdfs::session_internal {
 
-Status SessionState::CheckOpen() {
-  std::lock_guard lock(mu);
-  if (closed) return BadHandle("the session is closed");
-  return Status::Ok();
-}
+Status SessionState::Closed() { return BadHandle("the session is closed"); }
 
 OpenReference::~OpenReference() {
   BreakScope scope({.self = session_});
@@ -30,30 +26,25 @@ SessionImpl::~SessionImpl() { Close(); }
 
 void SessionImpl::Close() {
   std::lock_guard lock(state_->mu);
-  if (state_->closed) return;
-  state_->closed = true;
+  if (state_->closed.load()) return;
+  state_->closed.store(true, std::memory_order_release);
   // Invariant 2: no mapping keeps a layout past Close.
   for (direct_internal::DirectMappingImpl* mapping : state_->mappings) mapping->Abandon();
 }
 
-Result<Attributes> SessionImpl::Current(Handle handle) {
-  MDFS_RETURN_IF_ERROR(state_->CheckOpen());
-  Result<Attributes> attributes = engine().GetAttributes(handle.ino);
+Status SessionImpl::NotCurrent(Handle handle, const Result<Attributes>& attributes) {
   if (!attributes.ok() && attributes.status().code() == Code::kNotFound) {
     return Stale("inode " + std::to_string(handle.ino) + " generation " +
                  std::to_string(handle.generation) + " was freed");
   }
-  MDFS_RETURN_IF_ERROR(attributes.status());
+  if (!attributes.ok()) return attributes.status();
   if (attributes->generation != handle.generation) {
     return Stale("inode " + std::to_string(handle.ino) + " generation " +
                  std::to_string(handle.generation) + " was freed and reused (now generation " +
                  std::to_string(attributes->generation) + ")");
   }
-  if (attributes->flags & kInodeFlagUnlinked) {
-    return Stale("inode " + std::to_string(handle.ino) +
-                 " was unlinked; only its open files reach it");
-  }
-  return attributes;
+  return Stale("inode " + std::to_string(handle.ino) +
+               " was unlinked; only its open files reach it");
 }
 
 Result<Attributes> SessionImpl::Directory(Handle dir, int mask) {
@@ -213,7 +204,13 @@ Result<Attributes> SessionImpl::SetAttributesChecked(const Attributes& inode,
   if (asked.mask & kSetAtimeNow) request.mask |= kSetAtime, request.atime = now;
   if (asked.mask & kSetMtimeNow) request.mask |= kSetMtime, request.mtime = now;
   BreakScope scope(state_->Breaking(call));
-  return engine().SetAttributes(inode.ino, request);
+  Result<Attributes> result = engine().SetAttributes(inode.ino, request);
+  if ((request.mask & kSetMode) && (request.mode & (S_ISUID | S_ISGID))) {
+    // After the change (VolumeParts::privileged_mode_changes), whatever
+    // its outcome.
+    state_->parts->privileged_mode_changes->fetch_add(1, std::memory_order_acq_rel);
+  }
+  return result;
 }
 
 }  // namespace mdfs::session_internal

@@ -37,6 +37,43 @@ TEST_F(SessionTest, AccessModesOfAnOpenFileAreEnforced) {
   EXPECT_CODE(session_->OpenPath("/f", O_RDONLY | O_ASYNC).status(), kNotSupported);
 }
 
+// A non-root write clears S_ISUID and an executable S_ISGID; the File
+// skips that look while no session stored such a mode since its last one
+// (FileImpl::DropPrivileges): a chmod after the file was opened and written
+// must still be seen.
+TEST_F(SessionTest, AWriteClearsSetuidSetAfterTheFileWasOpenedAndWritten) {
+  MustOpen(*session_, "/f", O_WRONLY | O_CREAT, 0666);
+  auto user = OpenSession(User(1000, 1000));
+  auto file = MustOpen(*user, "/f", O_WRONLY);
+  ASSERT_OK(file->Write(0, Bytes("a")).status());
+  ASSERT_OK(file->Write(1, Bytes("b")).status());
+  auto chmod = [&](uint32_t mode) {
+    SetAttributesRequest request;
+    request.mask = kSetMode;
+    request.mode = mode;
+    auto f = session_->Resolve("/f");
+    ASSERT_OK(f.status());
+    ASSERT_OK(session_->SetAttributes(Handle::Of(*f), request).status());
+  };
+  chmod(04777);
+  ASSERT_OK(file->Write(2, Bytes("c")).status());
+  EXPECT_EQ(file->Stat()->mode, S_IFREG | 0777u);
+  chmod(02777);  // executable setgid
+  ASSERT_OK(file->Write(3, Bytes("d")).status());
+  EXPECT_EQ(file->Stat()->mode, S_IFREG | 0777u);
+  chmod(06777);
+  ASSERT_OK(file->Truncate(2));
+  EXPECT_EQ(file->Stat()->mode, S_IFREG | 0777u);
+  chmod(02767);  // setgid without group execute: not a privilege, kept
+  ASSERT_OK(file->Write(0, Bytes("e")).status());
+  EXPECT_EQ(file->Stat()->mode, S_IFREG | 02767u);
+  // Root's writes clear nothing.
+  chmod(04777);
+  auto root_file = MustOpen(*session_, "/f", O_WRONLY);
+  ASSERT_OK(root_file->Write(0, Bytes("f")).status());
+  EXPECT_EQ(root_file->Stat()->mode, S_IFREG | 04777u);
+}
+
 TEST_F(SessionTest, AppendWritesAtTheEndWhateverTheOffset) {
   auto file = MustOpen(*session_, "/log", O_WRONLY | O_CREAT | O_APPEND);
   ASSERT_OK(file->Write(0, Bytes("one ")).status());

@@ -33,6 +33,7 @@
 #include "counting_device.h"
 #include "harness.h"
 #include "host_info.h"
+#include "lease/leases.h"
 #include "mdfs/device.h"
 #include "mdfs/file_system.h"
 #include "mdfs/lease.h"

@@ -30,6 +30,16 @@ std::string Octal(uint32_t mode) {
 
 bool ExecutableSetgid(uint32_t mode) { return (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP); }
 
+// The permission bits without S_ISUID and an executable S_ISGID (what
+// Linux's should_remove_suid clears); nullopt when neither is set.
+std::optional<uint32_t> WithoutSetIds(uint32_t st_mode) {
+  uint32_t mode = st_mode & 07777;
+  uint32_t cleared = mode & ~static_cast<uint32_t>(S_ISUID);
+  if (ExecutableSetgid(mode)) cleared &= ~static_cast<uint32_t>(S_ISGID);
+  if (cleared == mode) return std::nullopt;
+  return cleared;
+}
+
 }  // namespace
 
 bool IsRoot(const Credentials& who) { return who.uid == 0; }
@@ -100,11 +110,7 @@ Status CheckChown(const Credentials& who, const Attributes& inode, uint32_t mask
 
 std::optional<uint32_t> ModeAfterChown(const Attributes& inode) {
   if (S_ISDIR(inode.mode)) return std::nullopt;
-  uint32_t mode = inode.mode & 07777;
-  uint32_t cleared = mode & ~static_cast<uint32_t>(S_ISUID);
-  if (ExecutableSetgid(mode)) cleared &= ~static_cast<uint32_t>(S_ISGID);
-  if (cleared == mode) return std::nullopt;
-  return cleared;
+  return WithoutSetIds(inode.mode);
 }
 
 Status CheckTimes(const Credentials& who, const Attributes& inode, bool explicit_time) {
@@ -118,11 +124,7 @@ Status CheckTimes(const Credentials& who, const Attributes& inode, bool explicit
 
 std::optional<uint32_t> ModeAfterWrite(const Credentials& who, const Attributes& inode) {
   if (IsRoot(who) || !S_ISREG(inode.mode)) return std::nullopt;
-  uint32_t mode = inode.mode & 07777;
-  uint32_t cleared = mode & ~static_cast<uint32_t>(S_ISUID);
-  if (ExecutableSetgid(mode)) cleared &= ~static_cast<uint32_t>(S_ISGID);
-  if (cleared == mode) return std::nullopt;
-  return cleared;
+  return WithoutSetIds(inode.mode);
 }
 
 NewInodeOwner OwnerOfNewInode(const Credentials& who, const Attributes& dir, uint32_t mode) {
